@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Database } from './db/client.ts';
+import { auditRoutes } from './http/audit-routes.ts';
+import { requireApiKey } from './http/auth.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { healthRoutes } from './http/health-routes.ts';
+import { installOpenApi } from './http/openapi.ts';
+import type { PgBoss } from './jobs/boss.ts';
+import type { Logger } from './logger.ts';
+
+export interface AppDeps {
+  database: Database;
+  boss: PgBoss;
+  logger: Logger;
+  apiKey: string;
+  publicUrl: string;
+  bodyLimitBytes: number;
+  isAcceptingTraffic?: () => boolean;
+  /** Routes mounted without the API key (the sandbox, tests' own probes). */
+  publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The Fastify instance with every route, not listening: tests drive it with inject(). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    // A caller's request id is kept when it is sane, so logs join across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+  await app.register(formbody);
+  await installOpenApi(app, deps.publicUrl);
+
+  await app.register(healthRoutes, {
+    database: deps.database,
+    boss: deps.boss,
+    isAcceptingTraffic: deps.isAcceptingTraffic ?? (() => true),
+  });
+  await app.register(
+    async (v1) => {
+      requireApiKey(v1, deps.apiKey);
+      await v1.register(auditRoutes, { db: deps.database.db });
+    },
+    { prefix: '/v1' },
+  );
+  for (const plugin of deps.publicPlugins ?? []) await plugin(app);
+  return app;
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Parsed once at start with zod; a bad value
+ * becomes a ConfigError naming the variable, which main.ts prints as one line
+ * and exits with code 2.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** PostgreSQL URL; undefined means the embedded PGlite default. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly apiKey: string | undefined;
+  /** Raw 32-byte keys; the first seals, all open. Undefined: generated on the embedded default. */
+  readonly encryptionKeys: readonly Buffer[] | undefined;
+  readonly publicUrl: string;
+  readonly sandbox: boolean;
+  readonly production: boolean;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const portNumber = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number from 0 to 65535')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be a whole number from 0 to 65535');
+
+const postgresUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a URL like postgres://user:password@host:5432/database');
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL like https://tether.example.com');
+
+const encryptionKeys = z.string().transform((value, ctx) => {
+  const parts = value.split(',').map((part) => part.trim());
+  const keys: Buffer[] = [];
+  for (const [index, part] of parts.entries()) {
+    const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(part) ? Buffer.from(part, 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) {
+      // Never echo the value: it is a secret.
+      ctx.addIssue({ code: 'custom', message: `key ${index + 1} is not 32 bytes of base64` });
+      return z.NEVER;
+    }
+    keys.push(key);
+  }
+  return keys;
+});
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const positiveInt = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
+
+const schema = z.object({
+  PORT: portNumber.optional(),
+  HOST: z.string().min(1).optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  TETHER_DATA_DIR: z.string().min(1).optional(),
+  TETHER_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  TETHER_ENCRYPTION_KEYS: encryptionKeys.optional(),
+  TETHER_PUBLIC_URL: httpUrl.optional(),
+  TETHER_SANDBOX: flag.optional(),
+  TETHER_BODY_LIMIT_BYTES: positiveInt.refine((n) => n >= 1024, 'must be at least 1024').optional(),
+  TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  TETHER_SHUTDOWN_TIMEOUT_MS: positiveInt.optional(),
+  NODE_ENV: z.string().optional(),
+});
+
+export function loadConfig(env: Env = process.env): Config {
+  // Empty strings count as unset, as shells and .env files often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    throw new ConfigError(variable, describeIssue(issue));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const databaseUrl = e.DATABASE_URL;
+  // Generated secrets only make sense for one embedded instance: with a shared
+  // PostgreSQL or in production, every instance must be given the same keys.
+  if (production || databaseUrl) {
+    const why = production
+      ? 'when NODE_ENV=production'
+      : 'when DATABASE_URL is set (instances must share it)';
+    if (!e.TETHER_ENCRYPTION_KEYS) throw new ConfigError('TETHER_ENCRYPTION_KEYS', `is required ${why}`);
+    if (!e.TETHER_API_KEY) throw new ConfigError('TETHER_API_KEY', `is required ${why}`);
+  }
+  const port = e.PORT ?? 3000;
+  const host = e.HOST ?? '127.0.0.1';
+  const sandbox = e.TETHER_SANDBOX ?? !production;
+  if (production && e.TETHER_SANDBOX) {
+    throw new ConfigError('TETHER_SANDBOX', 'cannot be on when NODE_ENV=production');
+  }
+  return Object.freeze({
+    port,
+    host,
+    databaseUrl,
+    dataDir: e.TETHER_DATA_DIR ?? '.tether',
+    apiKey: e.TETHER_API_KEY,
+    encryptionKeys: e.TETHER_ENCRYPTION_KEYS ? Object.freeze(e.TETHER_ENCRYPTION_KEYS) : undefined,
+    publicUrl: (e.TETHER_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(
+      /\/+$/,
+      '',
+    ),
+    sandbox,
+    production,
+    bodyLimitBytes: e.TETHER_BODY_LIMIT_BYTES ?? 1024 * 1024,
+    logLevel: e.TETHER_LOG_LEVEL ?? 'info',
+    shutdownTimeoutMs: e.TETHER_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `must be one of: ${issue.values.join(', ')}`;
+  if (issue.code === 'too_small') return issue.message.startsWith('must') ? issue.message : 'is too short';
+  const message = issue.message;
+  return message.startsWith('must') || message.startsWith('key') ? message : `is invalid: ${message}`;
+}

@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { makeSealer, type Sealer } from './crypto/seal.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { lockDataDir } from './db/data-dir-lock.ts';
+import { migrate } from './db/migrate.ts';
+import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
+import { type Logger, makeLogger } from './logger.ts';
+
+/**
+ * Composition root: one running tether = database (migrated) + job queue +
+ * HTTP app. stop() is the graceful shutdown: stop accepting, let in-flight
+ * requests and jobs finish (bounded), then close the database.
+ */
+export interface Tether {
+  app: FastifyInstance;
+  database: Database;
+  boss: PgBoss;
+  sealer: Sealer;
+  logger: Logger;
+  apiKey: string;
+  /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** An already open database (tests); otherwise opened from the config. */
+  database?: Database;
+  listen?: boolean;
+  publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Called with the generated secrets' news, so `serve` can tell the person. */
+  onGeneratedSecrets?: (news: { apiKey?: string; encryptionKey: boolean }) => void;
+}
+
+export async function resolveSecrets(config: Config, onGenerated?: StartOptions['onGeneratedSecrets']) {
+  if (config.apiKey && config.encryptionKeys) return { apiKey: config.apiKey, keys: config.encryptionKeys };
+  const dev = loadOrCreateDevSecrets(config.dataDir);
+  if (dev.generated.apiKey || dev.generated.encryptionKey) {
+    onGenerated?.({
+      apiKey: dev.generated.apiKey && !config.apiKey ? dev.apiKey : undefined,
+      encryptionKey: dev.generated.encryptionKey && !config.encryptionKeys,
+    });
+  }
+  return { apiKey: config.apiKey ?? dev.apiKey, keys: config.encryptionKeys ?? [dev.encryptionKey] };
+}
+
+/** Opens the configured database; on the embedded default also takes the data-dir lock. */
+export async function openConfiguredDatabase(
+  config: Config,
+): Promise<{ database: Database; release: () => void }> {
+  if (config.databaseUrl)
+    return { database: await openDatabase({ url: config.databaseUrl }), release: () => {} };
+  const release = lockDataDir(config.dataDir);
+  try {
+    return { database: await openDatabase({ dataDir: config.dataDir }), release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+export async function startTether(config: Config, options: StartOptions = {}): Promise<Tether> {
+  const logger = options.logger ?? makeLogger({ level: config.logLevel });
+  const { apiKey, keys } = await resolveSecrets(config, options.onGeneratedSecrets);
+  const sealer = makeSealer(keys);
+  const opened = options.database
+    ? { database: options.database, release: () => {} }
+    : await openConfiguredDatabase(config);
+  const { database } = opened;
+  let boss: PgBoss | undefined;
+  try {
+    await migrate(database);
+    boss = await startBoss(database, logger);
+    let accepting = true;
+    const app = await buildApp({
+      database,
+      boss,
+      logger,
+      apiKey,
+      publicUrl: config.publicUrl,
+      bodyLimitBytes: config.bodyLimitBytes,
+      isAcceptingTraffic: () => accepting,
+      publicPlugins: options.publicPlugins,
+    });
+    const url = options.listen === false ? '' : await app.listen({ port: config.port, host: config.host });
+    const startedBoss = boss;
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      database,
+      boss,
+      sealer,
+      logger,
+      apiKey,
+      url,
+      stop() {
+        stopping ??= (async () => {
+          accepting = false;
+          await app.close();
+          await stopBoss(startedBoss, config.shutdownTimeoutMs);
+          if (!options.database) await database.close();
+          opened.release();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    if (boss) await stopBoss(boss, 1000).catch(() => {});
+    if (!options.database) await database.close().catch(() => {});
+    opened.release();
+    throw error;
+  }
+}
