@@ -40,8 +40,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  const accepting = deps.isAcceptingTraffic ?? (() => true);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // During shutdown, answers to in-flight requests close their keep-alive
+  // connection, so the server can finish closing without waiting for it.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!accepting()) reply.header('connection', 'close');
   });
   installErrorHandling(app);
   await app.register(formbody);
@@ -50,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, {
     database: deps.database,
     boss: deps.boss,
-    isAcceptingTraffic: deps.isAcceptingTraffic ?? (() => true),
+    isAcceptingTraffic: accepting,
   });
   await app.register(
     async (v1) => {

@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+const key = () => randomBytes(32).toString('base64');
+
+function problemWith(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  it('starts from nothing on the embedded default', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: '.tether',
+      sandbox: true,
+    });
+    expect(config.publicUrl).toBe('http://127.0.0.1:3000');
+    expect(config.bodyLimitBytes).toBe(1024 * 1024);
+  });
+
+  it('reads every variable it knows', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u:p@db:5432/tether',
+      TETHER_DATA_DIR: '/var/tether',
+      TETHER_API_KEY: 'k'.repeat(32),
+      TETHER_ENCRYPTION_KEYS: `${key()},${key()}`,
+      TETHER_PUBLIC_URL: 'https://tether.example.com/',
+      TETHER_SANDBOX: '0',
+      TETHER_BODY_LIMIT_BYTES: '2048',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.encryptionKeys).toHaveLength(2);
+    expect(config.publicUrl).toBe('https://tether.example.com');
+    expect(config.sandbox).toBe(false);
+  });
+
+  const bad: [string, Record<string, string>][] = [
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://localhost/db' }],
+    ['TETHER_API_KEY', { TETHER_API_KEY: 'short' }],
+    ['TETHER_ENCRYPTION_KEYS', { TETHER_ENCRYPTION_KEYS: Buffer.alloc(16).toString('base64') }],
+    ['TETHER_ENCRYPTION_KEYS', { TETHER_ENCRYPTION_KEYS: `${key()},not-base64!` }],
+    ['TETHER_PUBLIC_URL', { TETHER_PUBLIC_URL: 'ftp://example.com' }],
+    ['TETHER_SANDBOX', { TETHER_SANDBOX: 'maybe' }],
+    ['TETHER_BODY_LIMIT_BYTES', { TETHER_BODY_LIMIT_BYTES: '1MB' }],
+    ['TETHER_LOG_LEVEL', { TETHER_LOG_LEVEL: 'loud' }],
+    ['TETHER_SHUTDOWN_TIMEOUT_MS', { TETHER_SHUTDOWN_TIMEOUT_MS: '-1' }],
+  ];
+
+  it.each(bad)('names %s when its value is bad', (variable, env) => {
+    expect(problemWith(env).variable).toBe(variable);
+  });
+
+  it('never echoes an encryption key in the message', () => {
+    const secret = Buffer.alloc(16, 7).toString('base64');
+    expect(problemWith({ TETHER_ENCRYPTION_KEYS: secret }).message).not.toContain(secret);
+  });
+
+  it('requires keys in production and with DATABASE_URL', () => {
+    expect(problemWith({ NODE_ENV: 'production', TETHER_API_KEY: 'k'.repeat(20) }).variable).toBe(
+      'TETHER_ENCRYPTION_KEYS',
+    );
+    expect(problemWith({ NODE_ENV: 'production', TETHER_ENCRYPTION_KEYS: key() }).variable).toBe(
+      'TETHER_API_KEY',
+    );
+    expect(problemWith({ DATABASE_URL: 'postgres://localhost/x' }).variable).toBe('TETHER_ENCRYPTION_KEYS');
+  });
+
+  it('turns the sandbox off in production and refuses to turn it on there', () => {
+    const prod = { NODE_ENV: 'production', TETHER_API_KEY: 'k'.repeat(20), TETHER_ENCRYPTION_KEYS: key() };
+    expect(loadConfig(prod).sandbox).toBe(false);
+    expect(problemWith({ ...prod, TETHER_SANDBOX: '1' }).variable).toBe('TETHER_SANDBOX');
+  });
+});
+
+describe('tether with bad configuration', () => {
+  const cases: [string, string][] = [
+    ['PORT', 'abc'],
+    ['DATABASE_URL', 'nope'],
+    ['TETHER_ENCRYPTION_KEYS', 'dG9vc2hvcnQ='],
+    ['TETHER_API_KEY', 'short'],
+    ['TETHER_PUBLIC_URL', 'nope'],
+    ['TETHER_SANDBOX', 'maybe'],
+    ['TETHER_BODY_LIMIT_BYTES', 'lots'],
+    ['TETHER_LOG_LEVEL', 'loud'],
+    ['TETHER_SHUTDOWN_TIMEOUT_MS', 'soon'],
+  ];
+  it.each(cases)('exits with code 2 and one line naming %s', (variable, value) => {
+    const result = spawnSync(process.execPath, ['src/main.ts', 'serve'], {
+      env: { PATH: process.env.PATH, [variable]: value },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(variable);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
