@@ -13,7 +13,7 @@ describe('schema.ts and the SQL migrations', () => {
   });
   afterAll(() => t.dispose());
 
-  const tables = Object.values(schema).filter((value): value is PgTable => is(value, PgTable));
+  const tables = (Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable));
 
   it.each(tables.map((table) => [getTableName(table), table] as const))(
     'agree on every column of %s',
