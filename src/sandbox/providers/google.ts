@@ -1,0 +1,214 @@
+import type { FastifyInstance } from 'fastify';
+import { bearerToken, type ProviderReply, readParams, send } from '../http.ts';
+import { registerAuthorize } from '../oauth/authorize.ts';
+import { checkAccessToken } from '../oauth/bearer.ts';
+import type { TokenFailureReason } from '../oauth/token-errors.ts';
+import { processTokenRequest, type TokenQuirks } from '../oauth/token-flow.ts';
+import { oauthErrorReply, standardTokenBody } from '../oauth/token-response.ts';
+import { endpoint } from '../route-config.ts';
+import type { SandboxState } from '../state.ts';
+import type { SandboxProviderModule } from './provider.ts';
+
+// Google: accounts.google.com/o/oauth2/v2/auth, oauth2.googleapis.com/token and /revoke,
+// www.googleapis.com/oauth2/v3/userinfo, gmail.googleapis.com/gmail/v1/users/me/profile.
+// Quirks: a refresh token only on consent with access_type=offline, and only the first time
+// unless prompt=consent; refreshing never rotates it (no refresh_token in the response).
+
+const DESCRIPTIONS: Partial<Record<TokenFailureReason, string>> = {
+  client_unknown: 'The OAuth client was not found.',
+  code_unknown: 'Malformed auth code.',
+  code_used: 'Bad Request',
+  code_expired: 'Bad Request',
+  code_client_mismatch: 'Bad Request',
+  redirect_mismatch: 'Bad Request',
+  refresh_unknown: 'Bad Request',
+  refresh_expired: 'Token has been expired or revoked.',
+  refresh_revoked: 'Token has been expired or revoked.',
+  refresh_reused: 'Token has been expired or revoked.',
+  refresh_client_mismatch: 'Unauthorized',
+  code_missing: 'Missing required parameter: code',
+  refresh_missing: 'Missing required parameter: refresh_token',
+};
+
+const quirks: TokenQuirks = {
+  provider: 'google',
+  clientAuth: { basic: true, body: true },
+  prefixes: () => ({ access: 'ya29.a0', refresh: '1//0' }),
+  reuseGrant: true,
+  refreshOnExchange({ code, grant, settings, state }) {
+    if (!settings.refreshTokens || code.params.access_type !== 'offline') return false;
+    const forced = (code.params.prompt ?? '').split(' ').includes('consent');
+    return forced || !state.grants.refreshTokensOf(grant.id).some((t) => t.revokedAt === null);
+  },
+};
+
+const UNAUTHENTICATED = {
+  error: {
+    code: 401,
+    message:
+      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+    errors: [
+      {
+        message: 'Invalid Credentials',
+        domain: 'global',
+        reason: 'authError',
+        location: 'Authorization',
+        locationType: 'header',
+      },
+    ],
+    status: 'UNAUTHENTICATED',
+  },
+};
+const WWW_AUTHENTICATE = 'Bearer realm="https://accounts.google.com/", error="invalid_token"';
+
+function routes(app: FastifyInstance, state: SandboxState) {
+  registerAuthorize(app, state, '/o/oauth2/v2/auth', {
+    provider: 'google',
+    brand: 'Sign in with Google',
+    pkce: true,
+    codePrefix: '4/0A',
+    choices: (s) => s.accounts.google.map((u) => ({ id: u.sub, label: u.email })),
+  });
+
+  app.post('/token', endpoint('google.token'), async (request, reply) => {
+    const outcome = processTokenRequest(state, request, readParams(request.body), quirks);
+    if (!outcome.ok) {
+      const { failure } = outcome;
+      // Google names a redirect mismatch at the token endpoint with its own error code.
+      const extra = failure.reason === 'redirect_mismatch' ? { error: 'redirect_uri_mismatch' } : {};
+      return send(reply, oauthErrorReply(failure, DESCRIPTIONS, extra));
+    }
+    return reply.header('cache-control', 'no-store').send(standardTokenBody(outcome));
+  });
+
+  app.post('/revoke', endpoint('google.revoke'), async (request, reply) => {
+    const token = readParams(request.query).token ?? readParams(request.body).token;
+    const now = state.clock.now();
+    const found = token ? (state.grants.access(token) ?? state.grants.refresh(token)) : undefined;
+    const grant = found && state.grants.get(found.grantId);
+    if (!found || !grant || grant.provider !== 'google' || grant.revokedAt !== null) {
+      return reply.code(400).send({ error: 'invalid_token', error_description: 'Token expired or revoked' });
+    }
+    state.grants.revoke(grant.id, now);
+    return reply.send({});
+  });
+
+  app.get('/oauth2/v3/userinfo', endpoint('google.userinfo'), async (request, reply) => {
+    const check = checkAccessToken(state, 'google', bearerToken(request));
+    if (!check.ok) {
+      return send(reply, {
+        status: 401,
+        headers: { 'www-authenticate': WWW_AUTHENTICATE },
+        body: { error: 'invalid_request', error_description: 'Invalid Credentials' },
+      });
+    }
+    const user = state.accounts.google.find((u) => u.sub === check.grant.accountId);
+    if (!user) return reply.code(404).send({ error: 'not_found' });
+    return reply.send({
+      sub: user.sub,
+      name: user.name,
+      given_name: user.givenName,
+      family_name: user.familyName,
+      picture: `https://lh3.googleusercontent.com/a/sandbox-${user.sub}=s96-c`,
+      email: user.email,
+      email_verified: true,
+    });
+  });
+
+  app.get('/gmail/v1/users/:userId/profile', endpoint('google.gmail.profile'), async (request, reply) => {
+    const check = checkAccessToken(state, 'google', bearerToken(request));
+    if (!check.ok) {
+      return send(reply, {
+        status: 401,
+        headers: { 'www-authenticate': WWW_AUTHENTICATE },
+        body: UNAUTHENTICATED,
+      });
+    }
+    const user = state.accounts.google.find((u) => u.sub === check.grant.accountId);
+    const { userId } = request.params as { userId: string };
+    if (!user || (userId !== 'me' && userId !== user.email)) {
+      return reply.code(403).send({
+        error: {
+          code: 403,
+          message: `Delegation denied for ${user?.email}`,
+          errors: [{ message: 'Delegation denied', domain: 'global', reason: 'forbidden' }],
+          status: 'PERMISSION_DENIED',
+        },
+      });
+    }
+    return reply.send({
+      emailAddress: user.email,
+      messagesTotal: 42,
+      threadsTotal: 37,
+      historyId: '1048576',
+    });
+  });
+}
+
+function rateLimited(hit: { retryAfterSec: number }): ProviderReply {
+  return {
+    status: 429,
+    headers: { 'retry-after': String(hit.retryAfterSec) },
+    body: {
+      error: {
+        code: 429,
+        message: 'Resource has been exhausted (e.g. check quota).',
+        errors: [
+          {
+            message: 'Resource has been exhausted (e.g. check quota).',
+            domain: 'usageLimits',
+            reason: 'rateLimitExceeded',
+          },
+        ],
+        status: 'RESOURCE_EXHAUSTED',
+      },
+    },
+  };
+}
+
+export const google: SandboxProviderModule = {
+  name: 'google',
+  routes,
+  rateLimited,
+  endpoints: (base) => ({
+    authorizationUrl: `${base}/google/o/oauth2/v2/auth`,
+    tokenUrl: `${base}/google/token`,
+    revocationUrl: `${base}/google/revoke`,
+    userinfoUrl: `${base}/google/oauth2/v3/userinfo`,
+    apiBaseUrl: `${base}/google`,
+  }),
+  faultPresets: {
+    invalid_rapt: {
+      endpoint: 'google.token',
+      action: {
+        kind: 'respond',
+        status: 400,
+        body: {
+          error: 'invalid_grant',
+          error_description: 'reauth related error (invalid_rapt)',
+          error_uri: 'https://support.google.com/a/answer/9368756',
+          error_subtype: 'invalid_rapt',
+        },
+      },
+    },
+    admin_policy_enforced: {
+      endpoint: 'google.token',
+      action: {
+        kind: 'respond',
+        status: 400,
+        body: {
+          error: 'admin_policy_enforced',
+          error_description: 'Access to this app is blocked by an administrator.',
+        },
+      },
+    },
+    deleted_client: {
+      endpoint: 'google.token',
+      action: {
+        kind: 'respond',
+        status: 401,
+        body: { error: 'deleted_client', error_description: 'The OAuth client was deleted.' },
+      },
+    },
+  },
+};

@@ -1,0 +1,22 @@
+// The sandbox's webhook senders: what the rest of tether (and its tests) import.
+export type { WebhookSandboxClient, WebhookSandboxConfig } from './client.ts';
+export { makeWebhookSandboxClient, WebhookSandboxError } from './client.ts';
+export type { AttemptReport, DeliverOptions, DeliveryReport } from './deliver.ts';
+export { deliver } from './deliver.ts';
+export type { AttemptContext, Delivery, Outbound, WebhookSource } from './delivery.ts';
+export { WEBHOOK_SOURCES } from './delivery.ts';
+export * from './docusign-connect.ts';
+export * from './paypal.ts';
+export * from './paypal-certs.ts';
+export * from './paypal-events.ts';
+export { verifyPaypalOnline } from './paypal-verify.ts';
+export * from './pubsub.ts';
+export * from './pubsub-keys.ts';
+export { retryDelays, SENDER_POLICIES } from './retry-schedules.ts';
+export type { WebhookSenderRoutesOptions } from './routes.ts';
+export { isLoopback, webhookSenderRoutes } from './routes.ts';
+export type { SendBody } from './send-specs.ts';
+export type { WebhookSenderState } from './sender-state.ts';
+export { makeWebhookSenderState } from './sender-state.ts';
+export * from './stripe.ts';
+export * from './stripe-events.ts';
