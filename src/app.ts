@@ -2,20 +2,31 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { connectRoutes } from './connections/connect-routes.ts';
+import { connectionRoutes } from './connections/connection-routes.ts';
+import { proxyRoutes } from './connections/proxy-routes.ts';
+import { slackMessageRoutes } from './connections/slack-messages.ts';
+import type { TokenService } from './connections/token-service.ts';
+import type { Sealer } from './crypto/seal.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenApi } from './http/openapi.ts';
+import { integrationRoutes } from './integrations/integration-routes.ts';
 import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
+import type { ProviderRuntime } from './providers/provider.ts';
 
 export interface AppDeps {
   database: Database;
   boss: PgBoss;
   logger: Logger;
   apiKey: string;
+  sealer: Sealer;
+  runtime: ProviderRuntime;
+  tokens: TokenService;
   publicUrl: string;
   bodyLimitBytes: number;
   isAcceptingTraffic?: () => boolean;
@@ -61,10 +72,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       requireApiKey(v1, deps.apiKey);
-      await v1.register(auditRoutes, { db: deps.database.db });
+      const { db } = deps.database;
+      const shared = {
+        db,
+        sealer: deps.sealer,
+        runtime: deps.runtime,
+        logger: deps.logger,
+        publicUrl: deps.publicUrl,
+      };
+      await v1.register(auditRoutes, { db });
+      await v1.register(integrationRoutes, shared);
+      await v1.register(connectionRoutes, { ...shared, tokens: deps.tokens });
+      await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
+      await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
     },
     { prefix: '/v1' },
   );
+  await app.register(connectRoutes, {
+    db: deps.database.db,
+    sealer: deps.sealer,
+    runtime: deps.runtime,
+    publicUrl: deps.publicUrl,
+  });
   for (const plugin of deps.publicPlugins ?? []) await plugin(app);
   return app;
 }

@@ -60,6 +60,9 @@ describe('loadConfig', () => {
     ['TETHER_BODY_LIMIT_BYTES', { TETHER_BODY_LIMIT_BYTES: '1MB' }],
     ['TETHER_LOG_LEVEL', { TETHER_LOG_LEVEL: 'loud' }],
     ['TETHER_SHUTDOWN_TIMEOUT_MS', { TETHER_SHUTDOWN_TIMEOUT_MS: '-1' }],
+    ['TETHER_PROVIDER_TIMEOUT_MS', { TETHER_PROVIDER_TIMEOUT_MS: '10' }],
+    ['TETHER_REFRESH_LEASE_MS', { TETHER_REFRESH_LEASE_MS: 'x' }],
+    ['TETHER_REFRESH_LEASE_MS', { TETHER_PROVIDER_TIMEOUT_MS: '5000', TETHER_REFRESH_LEASE_MS: '4000' }],
   ];
 
   it.each(bad)('names %s when its value is bad', (variable, env) => {

@@ -20,6 +20,10 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
+  /** Timeout of every call tether makes to a provider. */
+  readonly providerTimeoutMs: number;
+  /** How long a refresher holds a connection's refresh lease; a crashed one blocks no longer. */
+  readonly refreshLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -87,6 +91,8 @@ const schema = z.object({
   TETHER_BODY_LIMIT_BYTES: positiveInt.refine((n) => n >= 1024, 'must be at least 1024').optional(),
   TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TETHER_SHUTDOWN_TIMEOUT_MS: positiveInt.optional(),
+  TETHER_PROVIDER_TIMEOUT_MS: positiveInt.refine((n) => n >= 100, 'must be at least 100').optional(),
+  TETHER_REFRESH_LEASE_MS: positiveInt.refine((n) => n >= 500, 'must be at least 500').optional(),
   NODE_ENV: z.string().optional(),
 });
 
@@ -117,6 +123,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && e.TETHER_SANDBOX) {
     throw new ConfigError('TETHER_SANDBOX', 'cannot be on when NODE_ENV=production');
   }
+  const providerTimeoutMs = e.TETHER_PROVIDER_TIMEOUT_MS ?? 10_000;
+  const refreshLeaseMs = e.TETHER_REFRESH_LEASE_MS ?? 30_000;
+  if (refreshLeaseMs <= providerTimeoutMs) {
+    throw new ConfigError('TETHER_REFRESH_LEASE_MS', 'must be longer than TETHER_PROVIDER_TIMEOUT_MS');
+  }
   return Object.freeze({
     port,
     host,
@@ -133,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: e.TETHER_BODY_LIMIT_BYTES ?? 1024 * 1024,
     logLevel: e.TETHER_LOG_LEVEL ?? 'info',
     shutdownTimeoutMs: e.TETHER_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    providerTimeoutMs,
+    refreshLeaseMs,
   });
 }
 

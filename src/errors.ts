@@ -21,6 +21,7 @@ export const errorStatus = {
   rate_limited: 429,
   internal_error: 500,
   bad_gateway: 502,
+  integration_misconfigured: 502,
   refresh_failed_transient: 503,
   service_unavailable: 503,
 } as const;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { makeTokenService, type TokenService } from './connections/token-service.ts';
 import { makeSealer, type Sealer } from './crypto/seal.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
@@ -8,6 +9,8 @@ import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
 import { type Logger, makeLogger } from './logger.ts';
+import { makeProviderRuntime } from './providers/runtime.ts';
+import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
 
 /**
  * Composition root: one running tether = database (migrated) + job queue +
@@ -19,6 +22,7 @@ export interface Tether {
   database: Database;
   boss: PgBoss;
   sealer: Sealer;
+  tokens: TokenService;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -76,15 +80,26 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     await migrate(database);
     boss = await startBoss(database, logger);
     let accepting = true;
+    const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
+    const tokens = makeTokenService({
+      db: database.db,
+      sealer,
+      logger,
+      runtime,
+      leaseMs: config.refreshLeaseMs,
+    });
     const app = await buildApp({
       database,
       boss,
       logger,
       apiKey,
+      sealer,
+      runtime,
+      tokens,
       publicUrl: config.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
       isAcceptingTraffic: () => accepting,
-      publicPlugins: options.publicPlugins,
+      publicPlugins: [...(config.sandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
     });
     const url = options.listen === false ? '' : await app.listen({ port: config.port, host: config.host });
     const startedBoss = boss;
@@ -94,6 +109,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       database,
       boss,
       sealer,
+      tokens,
       logger,
       apiKey,
       url,
@@ -114,4 +130,9 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     opened.release();
     throw error;
   }
+}
+
+/** The provider simulators at /sandbox, seeded so the demo's accounts are the same on every start. */
+async function mountSandbox(app: FastifyInstance): Promise<void> {
+  await app.register(sandboxPlugin, { prefix: '/sandbox', state: makeSandboxState({ seed: 'tether' }) });
 }

@@ -1,4 +1,4 @@
-import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Drizzle's view of the tables. The SQL files in migrations/ create them;
@@ -20,3 +20,71 @@ export const auditLog = pgTable(
     index('audit_log_subject_idx').on(t.subjectType, t.subjectId, t.id),
   ],
 );
+
+export interface LastError {
+  code: string;
+  message: string;
+  at: string;
+}
+
+export const integrations = pgTable('integrations', {
+  key: text('key').primaryKey(),
+  provider: text('provider').notNull(),
+  clientId: text('client_id'),
+  clientSecretSealed: text('client_secret_sealed'),
+  scopes: text('scopes').array().notNull().default([]),
+  endpoints: jsonb('endpoints').$type<Record<string, string>>().notNull().default({}),
+  options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+  webhook: jsonb('webhook').$type<Record<string, unknown>>().notNull().default({}),
+  webhookSecretsSealed: text('webhook_secrets_sealed'),
+  lastError: jsonb('last_error').$type<LastError>(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const connectSessions = pgTable('connect_sessions', {
+  id: text('id').primaryKey(),
+  tokenHash: text('token_hash').notNull().unique(),
+  integrationKey: text('integration_key').notNull(),
+  endUserId: text('end_user_id').notNull(),
+  redirectUrl: text('redirect_url'),
+  status: text('status').$type<'pending' | 'authorizing' | 'completed' | 'failed' | 'expired'>().notNull(),
+  stateHash: text('state_hash').unique(),
+  codeVerifierSealed: text('code_verifier_sealed'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  stateUsedAt: timestamp('state_used_at', { withTimezone: true }),
+  error: jsonb('error').$type<{ code: string; message: string }>(),
+  connectionId: text('connection_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type ConnectionStatus = 'connected' | 'degraded' | 'reauthorization_required' | 'disconnected';
+
+export const connections = pgTable('connections', {
+  id: text('id').primaryKey(),
+  integrationKey: text('integration_key').notNull(),
+  provider: text('provider').notNull(),
+  endUserId: text('end_user_id').notNull(),
+  providerAccountId: text('provider_account_id').notNull(),
+  status: text('status').$type<ConnectionStatus>().notNull(),
+  credentialsSealed: text('credentials_sealed'),
+  previousRefreshTokenSealed: text('previous_refresh_token_sealed'),
+  refreshTokenRotatedAt: timestamp('refresh_token_rotated_at', { withTimezone: true }),
+  accessTokenIssuedAt: timestamp('access_token_issued_at', { withTimezone: true }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }),
+  metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+  lastRefreshAt: timestamp('last_refresh_at', { withTimezone: true }),
+  lastError: jsonb('last_error').$type<LastError>(),
+  failureCount: integer('failure_count').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  refreshLeaseOwner: text('refresh_lease_owner'),
+  refreshLeaseUntil: timestamp('refresh_lease_until', { withTimezone: true }),
+  credentialsVersion: integer('credentials_version').notNull().default(0),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type ConnectionRow = typeof connections.$inferSelect;
+export type IntegrationRow = typeof integrations.$inferSelect;

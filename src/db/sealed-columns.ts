@@ -10,4 +10,43 @@ export interface SealedColumn {
   context: (id: string) => string;
 }
 
-export const sealedColumns: SealedColumn[] = [];
+export const sealContext = {
+  integrationClientSecret: (key: string) => `integrations.client_secret:${key}`,
+  integrationWebhookSecrets: (key: string) => `integrations.webhook_secrets:${key}`,
+  connectionCredentials: (id: string) => `connections.credentials:${id}`,
+  connectionPreviousRefreshToken: (id: string) => `connections.previous_refresh_token:${id}`,
+  connectSessionCodeVerifier: (id: string) => `connect_sessions.code_verifier:${id}`,
+} as const;
+
+export const sealedColumns: SealedColumn[] = [
+  {
+    table: 'integrations',
+    idColumn: 'key',
+    column: 'client_secret_sealed',
+    context: sealContext.integrationClientSecret,
+  },
+  {
+    table: 'integrations',
+    idColumn: 'key',
+    column: 'webhook_secrets_sealed',
+    context: sealContext.integrationWebhookSecrets,
+  },
+  {
+    table: 'connections',
+    idColumn: 'id',
+    column: 'credentials_sealed',
+    context: sealContext.connectionCredentials,
+  },
+  {
+    table: 'connections',
+    idColumn: 'id',
+    column: 'previous_refresh_token_sealed',
+    context: sealContext.connectionPreviousRefreshToken,
+  },
+  {
+    table: 'connect_sessions',
+    idColumn: 'id',
+    column: 'code_verifier_sealed',
+    context: sealContext.connectSessionCodeVerifier,
+  },
+];

@@ -1,0 +1,148 @@
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Sealer } from '../crypto/seal.ts';
+import type { Db } from '../db/client.ts';
+import { connections } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ProviderRuntime } from '../providers/provider.ts';
+import { createConnectSession } from './connect-flow.ts';
+import { ConnectionView, toConnectionView } from './connection-view.ts';
+import { disconnect } from './disconnect.ts';
+import type { TokenService } from './token-service.ts';
+
+export interface ConnectionRouteDeps {
+  db: Db;
+  sealer: Sealer;
+  runtime: ProviderRuntime;
+  logger: Logger;
+  publicUrl: string;
+  tokens: TokenService;
+}
+
+const IdParams = z.object({ id: z.string().max(100) });
+const AccessToken = z.object({ accessToken: z.string(), expiresAt: z.string().nullable() });
+
+export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = async (app, deps) => {
+  const tags = ['connections'];
+
+  app.post(
+    '/connect-sessions',
+    {
+      schema: {
+        tags,
+        summary: 'Start connecting an end user’s account: returns the URL the person opens',
+        body: z.object({
+          integration: z.string().min(1).max(64),
+          endUserId: z.string().min(1).max(200),
+          redirectUrl: z.url({ protocol: /^https?$/ }).optional(),
+        }),
+        response: { 201: z.object({ id: z.string(), url: z.string(), expiresAt: z.string() }) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createConnectSession(deps, request.body)),
+  );
+
+  app.get(
+    '/connections',
+    {
+      schema: {
+        tags,
+        summary: 'List connections, newest first',
+        querystring: z.object({
+          endUserId: z.string().max(200).optional(),
+          integration: z.string().max(64).optional(),
+          status: ConnectionView.shape.status.optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          cursor: z.string().max(100).optional(),
+        }),
+        response: { 200: z.object({ items: z.array(ConnectionView), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const where: SQL[] = [];
+      if (q.endUserId) where.push(eq(connections.endUserId, q.endUserId));
+      if (q.integration) where.push(eq(connections.integrationKey, q.integration));
+      if (q.status) where.push(eq(connections.status, q.status));
+      if (q.cursor) where.push(lt(connections.id, q.cursor));
+      const rows = await deps.db
+        .select()
+        .from(connections)
+        .where(and(...where))
+        .orderBy(desc(connections.id))
+        .limit(q.limit + 1);
+      const page = rows.slice(0, q.limit);
+      return {
+        items: page.map(toConnectionView),
+        nextCursor: rows.length > q.limit ? page.at(-1)!.id : null,
+      };
+    },
+  );
+
+  app.get(
+    '/connections/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Read a connection (never its credentials)',
+        params: IdParams,
+        response: { 200: ConnectionView },
+      },
+    },
+    async (request) => toConnectionView((await deps.tokens.load(request.params.id)).row),
+  );
+
+  app.get(
+    '/connections/:id/access-token',
+    {
+      schema: {
+        tags,
+        summary: 'A usable access token, refreshed first when it is about to expire',
+        params: IdParams,
+        response: { 200: AccessToken },
+      },
+    },
+    async (request, reply) => {
+      const token = await deps.tokens.getAccessToken(request.params.id);
+      reply.header('cache-control', 'no-store');
+      return { accessToken: token.accessToken, expiresAt: token.expiresAt?.toISOString() ?? null };
+    },
+  );
+
+  app.post(
+    '/connections/:id/refresh',
+    {
+      schema: {
+        tags,
+        summary: 'Refresh the access token now',
+        params: IdParams,
+        response: { 200: ConnectionView },
+      },
+    },
+    async (request) => {
+      await deps.tokens.getAccessToken(request.params.id, { force: true });
+      return toConnectionView((await deps.tokens.load(request.params.id)).row);
+    },
+  );
+
+  app.delete(
+    '/connections/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke at the provider where possible, wipe the credentials, mark disconnected',
+        params: IdParams,
+        response: { 200: ConnectionView.extend({ revokedAtProvider: z.boolean() }) },
+      },
+    },
+    async (request) => {
+      const { row } = await deps.tokens.load(request.params.id);
+      if (row.status === 'disconnected')
+        throw new AppError('not_connected', 'This connection is already disconnected.');
+      const { revoked } = await disconnect(deps, row, 'api');
+      return { ...toConnectionView((await deps.tokens.load(row.id)).row), revokedAtProvider: revoked };
+    },
+  );
+};

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { IntegrationFields, IntegrationInput, IntegrationView } from './integration-schema.ts';
+import {
+  createIntegration,
+  deleteIntegration,
+  getIntegration,
+  type IntegrationDeps,
+  listIntegrations,
+  updateIntegration,
+} from './integration-store.ts';
+
+const KeyParams = z.object({ key: z.string().max(64) });
+
+export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (app, deps) => {
+  const tags = ['integrations'];
+  app.post(
+    '/integrations',
+    {
+      schema: {
+        tags,
+        summary: 'Create an integration',
+        body: IntegrationInput,
+        response: { 201: IntegrationView },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createIntegration(deps, request.body, 'api')),
+  );
+  app.get(
+    '/integrations',
+    {
+      schema: {
+        tags,
+        summary: 'List integrations',
+        response: { 200: z.object({ items: z.array(IntegrationView) }) },
+      },
+    },
+    async () => ({ items: await listIntegrations(deps) }),
+  );
+  app.get(
+    '/integrations/:key',
+    {
+      schema: {
+        tags,
+        summary: 'Read an integration (secrets are never returned)',
+        params: KeyParams,
+        response: { 200: IntegrationView },
+      },
+    },
+    async (request) => getIntegration(deps, request.params.key),
+  );
+  app.patch(
+    '/integrations/:key',
+    {
+      schema: {
+        tags,
+        summary: 'Change an integration',
+        params: KeyParams,
+        body: IntegrationFields,
+        response: { 200: IntegrationView },
+      },
+    },
+    async (request) => updateIntegration(deps, request.params.key, request.body, 'api'),
+  );
+  app.delete(
+    '/integrations/:key',
+    { schema: { tags, summary: 'Delete an integration that has no live connections', params: KeyParams } },
+    async (request, reply) => {
+      await deleteIntegration(deps, request.params.key, 'api');
+      return reply.status(204).send();
+    },
+  );
+};

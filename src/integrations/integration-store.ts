@@ -1,0 +1,252 @@
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { recordAudit } from '../audit/audit-log.ts';
+import type { Sealer } from '../crypto/seal.ts';
+import type { Db } from '../db/client.ts';
+import { connections, type IntegrationRow, integrations } from '../db/schema.ts';
+import { sealContext } from '../db/sealed-columns.ts';
+import { AppError } from '../errors.ts';
+import { getProvider } from '../providers/index.ts';
+import type { IntegrationContext, IntegrationOptions } from '../providers/provider.ts';
+import {
+  type IntegrationFields,
+  type IntegrationInput,
+  type IntegrationView,
+  isOAuthProvider,
+  missingRequirement,
+  type ProviderName,
+} from './integration-schema.ts';
+
+/**
+ * Integrations: an app's credentials at one provider. Client secrets and
+ * webhook secrets are sealed at rest and never leave through the API; the
+ * view says only whether they are set.
+ */
+export interface IntegrationDeps {
+  db: Db;
+  sealer: Sealer;
+  publicUrl: string;
+}
+
+const OPTION_FIELDS = [
+  'tokenEndpointAuthMethod',
+  'scopeSeparator',
+  'extraAuthorizeParams',
+  'rotatesRefreshTokens',
+  'refreshMarginSeconds',
+  'refreshWindowSeconds',
+  'notionVersion',
+  'pkce',
+] as const;
+
+export async function createIntegration(
+  deps: IntegrationDeps,
+  input: IntegrationInput,
+  actor: string,
+): Promise<IntegrationView> {
+  const problem = missingRequirement(input.provider, input);
+  if (problem) throw new AppError('validation_failed', `Invalid integration: ${problem}.`);
+  const row = await deps.db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(integrations)
+      .values({ key: input.key, provider: input.provider, ...columnsFrom(deps.sealer, input.key, input) })
+      .onConflictDoNothing()
+      .returning();
+    if (!inserted) throw new AppError('conflict', `An integration with key "${input.key}" already exists.`);
+    await recordAudit(tx, {
+      actor,
+      action: 'integration.created',
+      subjectType: 'integration',
+      subjectId: input.key,
+      metadata: { provider: input.provider },
+    });
+    return inserted;
+  });
+  return toView(deps.publicUrl, row);
+}
+
+export async function updateIntegration(
+  deps: IntegrationDeps,
+  key: string,
+  patch: IntegrationFields,
+  actor: string,
+): Promise<IntegrationView> {
+  const row = await deps.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(integrations).where(eq(integrations.key, key)).for('update');
+    if (!current) throw notFound(key);
+    const merged = { ...fieldsOf(current), ...patch };
+    const problem = missingRequirement(current.provider as ProviderName, {
+      ...merged,
+      clientSecret: patch.clientSecret ?? (current.clientSecretSealed ? 'set' : undefined),
+      webhookSecrets: patch.webhookSecrets ?? (current.webhookSecretsSealed ? ['set'] : undefined),
+    });
+    if (problem) throw new AppError('validation_failed', `Invalid integration: ${problem}.`);
+    const [updated] = await tx
+      .update(integrations)
+      .set({ ...columnsFrom(deps.sealer, key, patch, current), updatedAt: new Date() })
+      .where(eq(integrations.key, key))
+      .returning();
+    if (patch.clientId !== undefined || patch.clientSecret !== undefined) {
+      // New app credentials: connections paused by invalid_client may try again at once.
+      await tx.update(integrations).set({ lastError: null }).where(eq(integrations.key, key));
+      await tx
+        .update(connections)
+        .set({ nextAttemptAt: null })
+        .where(
+          and(
+            eq(connections.integrationKey, key),
+            sql`${connections.lastError}->>'code' = 'integration_misconfigured'`,
+          ),
+        );
+    }
+    await recordAudit(tx, {
+      actor,
+      action: 'integration.updated',
+      subjectType: 'integration',
+      subjectId: key,
+      metadata: { fields: Object.keys(patch) },
+    });
+    return updated!;
+  });
+  return toView(deps.publicUrl, row);
+}
+
+export async function deleteIntegration(deps: IntegrationDeps, key: string, actor: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const [live] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(connections)
+      .where(and(eq(connections.integrationKey, key), ne(connections.status, 'disconnected')));
+    if (live && live.count > 0) {
+      throw new AppError(
+        'conflict',
+        `Integration "${key}" still has ${live.count} connection(s); disconnect them first.`,
+      );
+    }
+    await tx.delete(connections).where(eq(connections.integrationKey, key));
+    const deleted = await tx
+      .delete(integrations)
+      .where(eq(integrations.key, key))
+      .returning({ key: integrations.key });
+    if (deleted.length === 0) throw notFound(key);
+    await recordAudit(tx, {
+      actor,
+      action: 'integration.deleted',
+      subjectType: 'integration',
+      subjectId: key,
+    });
+  });
+}
+
+export async function getIntegrationRow(db: Db, key: string): Promise<IntegrationRow> {
+  const [row] = await db.select().from(integrations).where(eq(integrations.key, key));
+  if (!row) throw notFound(key);
+  return row;
+}
+
+export async function getIntegration(deps: IntegrationDeps, key: string): Promise<IntegrationView> {
+  return toView(deps.publicUrl, await getIntegrationRow(deps.db, key));
+}
+
+export async function listIntegrations(deps: IntegrationDeps): Promise<IntegrationView[]> {
+  const rows = await deps.db.select().from(integrations).orderBy(integrations.key);
+  return rows.map((row) => toView(deps.publicUrl, row));
+}
+
+export async function listIntegrationRows(db: Db, keys: string[]): Promise<IntegrationRow[]> {
+  return keys.length ? db.select().from(integrations).where(inArray(integrations.key, keys)) : [];
+}
+
+/** The integration as providers see it, secrets opened. Only for OAuth providers. */
+export function integrationContext(sealer: Sealer, row: IntegrationRow): IntegrationContext {
+  if (!isOAuthProvider(row.provider)) {
+    throw new AppError(
+      'validation_failed',
+      `Integration "${row.key}" is a ${row.provider} webhook source, not an OAuth provider.`,
+    );
+  }
+  const provider = getProvider(row.provider);
+  const options = row.options as IntegrationOptions;
+  return {
+    key: row.key,
+    provider: row.provider,
+    clientId: row.clientId ?? '',
+    clientSecret: row.clientSecretSealed
+      ? sealer.open(row.clientSecretSealed, sealContext.integrationClientSecret(row.key))
+      : '',
+    scopes: row.scopes.length ? row.scopes : provider.defaultScopes,
+    endpoints: { ...provider.defaultEndpoints, ...row.endpoints },
+    options,
+  };
+}
+
+export function openWebhookSecrets(sealer: Sealer, row: IntegrationRow): string[] {
+  if (!row.webhookSecretsSealed) return [];
+  return JSON.parse(
+    sealer.open(row.webhookSecretsSealed, sealContext.integrationWebhookSecrets(row.key)),
+  ) as string[];
+}
+
+function columnsFrom(sealer: Sealer, key: string, fields: IntegrationFields, current?: IntegrationRow) {
+  const options: Record<string, unknown> = { ...(current?.options ?? {}) };
+  for (const name of OPTION_FIELDS) if (fields[name] !== undefined) options[name] = fields[name];
+  const webhook: Record<string, unknown> = { ...(current?.webhook ?? {}) };
+  if (fields.webhookId !== undefined) webhook.webhookId = fields.webhookId;
+  if (fields.pubsub !== undefined) webhook.pubsub = fields.pubsub;
+  if (fields.paypal !== undefined) webhook.paypal = fields.paypal;
+  if (fields.webhookSecrets !== undefined) webhook.secretsCount = fields.webhookSecrets.length;
+  return {
+    ...(fields.clientId !== undefined ? { clientId: fields.clientId } : {}),
+    ...(fields.clientSecret !== undefined
+      ? { clientSecretSealed: sealer.seal(fields.clientSecret, sealContext.integrationClientSecret(key)) }
+      : {}),
+    ...(fields.scopes !== undefined ? { scopes: fields.scopes } : {}),
+    ...(fields.endpoints !== undefined
+      ? { endpoints: { ...(current?.endpoints ?? {}), ...fields.endpoints } }
+      : {}),
+    ...(fields.webhookSecrets !== undefined
+      ? {
+          webhookSecretsSealed: sealer.seal(
+            JSON.stringify(fields.webhookSecrets),
+            sealContext.integrationWebhookSecrets(key),
+          ),
+        }
+      : {}),
+    options,
+    webhook,
+  };
+}
+
+function fieldsOf(row: IntegrationRow): IntegrationFields {
+  return {
+    clientId: row.clientId ?? undefined,
+    scopes: row.scopes,
+    endpoints: row.endpoints,
+    ...(row.webhook as IntegrationFields),
+    ...(row.options as IntegrationFields),
+  };
+}
+
+function toView(publicUrl: string, row: IntegrationRow): IntegrationView {
+  return {
+    key: row.key,
+    provider: row.provider,
+    clientId: row.clientId,
+    hasClientSecret: row.clientSecretSealed !== null,
+    scopes: row.scopes,
+    endpoints: row.endpoints,
+    options: row.options,
+    webhook: row.webhook,
+    // The count is kept beside the sealed list so the view never opens a secret.
+    webhookSecretsCount: Number(row.webhook.secretsCount ?? 0),
+    ...(isOAuthProvider(row.provider)
+      ? { redirectUri: `${publicUrl}/oauth/callback` }
+      : { webhookUrl: `${publicUrl}/webhooks/${row.key}` }),
+    lastError: row.lastError ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function notFound(key: string): AppError {
+  return new AppError('not_found', `No integration with key "${key}".`);
+}

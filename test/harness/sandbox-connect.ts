@@ -1,0 +1,91 @@
+import { expect } from 'vitest';
+import {
+  SandboxControl,
+  type SandboxProvider,
+  type SandboxServer,
+  sandboxClientCredentials,
+  sandboxEndpoints,
+  startSandboxServer,
+} from '../../src/sandbox/index.ts';
+import type { TestTether } from './tether.ts';
+
+/** A standalone provider sandbox and its control client. */
+export async function startSandbox(): Promise<{
+  server: SandboxServer;
+  control: SandboxControl;
+  close: () => Promise<void>;
+}> {
+  const server = await startSandboxServer();
+  return { server, control: new SandboxControl(server.url), close: () => server.close() };
+}
+
+/** POST /v1/integrations for a provider, pointed at the sandbox. */
+export async function createSandboxIntegration(
+  t: TestTether,
+  sandboxUrl: string,
+  input: {
+    key: string;
+    provider: string;
+    sandboxProvider?: SandboxProvider;
+    options?: Record<string, unknown>;
+    scopes?: string[];
+  },
+): Promise<void> {
+  const sandboxProvider = input.sandboxProvider ?? (input.provider as SandboxProvider);
+  const { clientId, clientSecret } = sandboxClientCredentials(sandboxProvider);
+  const endpoints = Object.fromEntries(
+    Object.entries(sandboxEndpoints(sandboxUrl)[sandboxProvider]).filter(([, url]) => url !== undefined),
+  );
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/integrations',
+    headers: t.auth,
+    payload: {
+      key: input.key,
+      provider: input.provider,
+      clientId,
+      clientSecret,
+      endpoints,
+      ...(input.scopes ? { scopes: input.scopes } : {}),
+      ...input.options,
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+}
+
+/** Runs the whole connect flow as a person would, returning the callback's response and the connection id. */
+export async function connectThroughSandbox(
+  t: TestTether,
+  control: SandboxControl,
+  input: { integration: string; endUserId: string; account?: string; decision?: 'approve' | 'deny' },
+): Promise<{ status: number; body: string; connectionId: string | undefined; callbackUrl: string }> {
+  const session = await t.app.inject({
+    method: 'POST',
+    url: '/v1/connect-sessions',
+    headers: t.auth,
+    payload: { integration: input.integration, endUserId: input.endUserId },
+  });
+  expect(session.statusCode, session.body).toBe(201);
+  const start = await t.app.inject({ method: 'GET', url: new URL(session.json().url).pathname });
+  expect(start.statusCode, start.body).toBe(302);
+  const redirect = await control.authorize(start.headers.location as string, {
+    decision: input.decision ?? 'approve',
+    ...(input.account ? { account: input.account } : {}),
+  });
+  const callback = new URL(redirect.location);
+  const res = await t.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}` });
+  const list = await t.app.inject({
+    method: 'GET',
+    url: `/v1/connections?endUserId=${encodeURIComponent(input.endUserId)}`,
+    headers: t.auth,
+  });
+  const connectionId = (list.json().items as { id: string; integration: string }[]).find(
+    (c) => c.integration === input.integration,
+  )?.id;
+  return {
+    status: res.statusCode,
+    body: res.body,
+    connectionId,
+    callbackUrl: `${callback.pathname}${callback.search}`,
+  };
+}
