@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { startKeepAlive } from './connections/keep-alive.ts';
 import { makeTokenService, type TokenService } from './connections/token-service.ts';
 import { makeSealer, type Sealer } from './crypto/seal.ts';
 import { type Database, openDatabase } from './db/client.ts';
@@ -23,6 +24,8 @@ export interface Tether {
   boss: PgBoss;
   sealer: Sealer;
   tokens: TokenService;
+  /** Runs one keep-alive sweep now (the cron job runs it every minute). */
+  keepAlive: { sweep: () => Promise<number> };
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -35,6 +38,8 @@ export interface StartOptions {
   /** An already open database (tests); otherwise opened from the config. */
   database?: Database;
   listen?: boolean;
+  /** How often job workers poll (seconds); tests shorten it. */
+  jobPollingIntervalSeconds?: number;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Called with the generated secrets' news, so `serve` can tell the person. */
   onGeneratedSecrets?: (news: { apiKey?: string; encryptionKey: boolean }) => void;
@@ -88,6 +93,11 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       runtime,
       leaseMs: config.refreshLeaseMs,
     });
+    const keepAlive = await startKeepAlive(
+      boss,
+      { db: database.db, tokens, logger },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
+    );
     const app = await buildApp({
       database,
       boss,
@@ -110,6 +120,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       boss,
       sealer,
       tokens,
+      keepAlive,
       logger,
       apiKey,
       url,

@@ -50,6 +50,7 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     database: testDatabase.database,
     logger: makeLogger({ level: config.logLevel, destination: logs }),
     listen: options.listen ?? false,
+    jobPollingIntervalSeconds: 0.5,
     publicPlugins: options.publicPlugins,
   });
   return {
