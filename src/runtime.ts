@@ -8,6 +8,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
 import { type Logger, makeLogger } from './logger.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
@@ -84,6 +85,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
+    if (config.sandbox) await seedSandboxIntegrations(database.db, sealer, config.publicUrl);
     let accepting = true;
     const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
     const tokens = makeTokenService({

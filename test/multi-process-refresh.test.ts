@@ -53,13 +53,13 @@ describe.skipIf(!testPostgresUrl)(`two tether processes on one PostgreSQL (${nee
   });
 
   async function connect(endUserId: string): Promise<string> {
-    const session = await (
+    const session = (await (
       await fetch(`${a.url}/v1/connect-sessions`, {
         method: 'POST',
         headers,
         body: JSON.stringify({ integration: 'xero', endUserId }),
       })
-    ).json();
+    ).json()) as { url: string };
     const start = await fetch(session.url.replace(/^http:\/\/127\.0\.0\.1:0/, a.url), { redirect: 'manual' });
     const redirect = await sandbox.control.authorize(start.headers.get('location')!, { decision: 'approve' });
     const callback = new URL(redirect.location);
@@ -72,7 +72,7 @@ describe.skipIf(!testPostgresUrl)(`two tether processes on one PostgreSQL (${nee
     sql.query("update connections set expires_at = now() + interval '1 minute' where id = $1", [id]);
   const tokenFrom = async (instance: TetherProcess, id: string) => {
     const res = await fetch(`${instance.url}/v1/connections/${id}/access-token`, { headers });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as { accessToken?: string } };
   };
 
   it('makes one token-endpoint call for 100 concurrent callers on each instance, round after round of rotation', async () => {

@@ -1,0 +1,108 @@
+import {
+  buildAuthorizationUrl,
+  clientAuthOf,
+  codeGrantParams,
+  requireEndpoint,
+  requireRefreshToken,
+  scopesOf,
+  stringField,
+} from './common.ts';
+import { isRecord } from './failure.ts';
+import { callProvider, requestTokenSet } from './oauth-http.ts';
+import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
+
+/**
+ * DocuSign eSignature. Quirks: HTTP Basic with the integration key; 8-hour access tokens; a new
+ * refresh token on every refresh; no revocation endpoint. Each account lives at its own base URI,
+ * so afterConnect reads /oauth/userinfo once and keeps the default account's id and base_uri
+ * (userinfo is rate-limited: never per call). Defaults point at production
+ * (account.docusign.com); developer integrations override the endpoints with account-d.
+ *
+ * Account id: userinfo `sub`, the DocuSign user (one user may reach several accounts; the default
+ * one is in metadata.accountId).
+ */
+
+const DAY = 86_400;
+const DISPLAY = 'DocuSign';
+
+export const docusign: ProviderDefinition = {
+  name: 'docusign',
+  displayName: DISPLAY,
+  defaultEndpoints: {
+    authorizationUrl: 'https://account.docusign.com/oauth/auth',
+    tokenUrl: 'https://account.docusign.com/oauth/token',
+    userinfoUrl: 'https://account.docusign.com/oauth/userinfo',
+    apiBaseUrl: 'https://www.docusign.net/restapi',
+  },
+  defaultScopes: ['signature', 'extended'],
+  pkce: true,
+  refresh: { strategy: 'expiry', rotates: true, idleLifetimeSeconds: 30 * DAY },
+
+  authorizationUrl: (ctx, params) =>
+    buildAuthorizationUrl(ctx, params, { scopes: scopesOf(ctx, docusign.defaultScopes), pkce: true }),
+
+  exchangeCode: (ctx, rt, params) =>
+    requestTokenSet(rt, tokenCall(ctx, 'code exchange', codeGrantParams(params))),
+
+  async afterConnect(ctx, rt, tokens) {
+    const userinfo = await callProvider(rt, {
+      provider: DISPLAY,
+      operation: 'userinfo',
+      url: requireEndpoint(ctx, 'userinfoUrl'),
+      method: 'GET',
+      bearer: tokens.accessToken,
+    });
+    const sub = stringField(userinfo, 'sub');
+    const accounts = Array.isArray(userinfo.accounts) ? userinfo.accounts.filter(isRecord) : [];
+    const account = accounts.find((a) => a.is_default === true || a.is_default === 'true') ?? accounts[0];
+    const baseUri = stringField(account, 'base_uri');
+    if (!sub || !account || !baseUri || !/^https?:\/\//.test(baseUri)) {
+      throw new ProviderError(
+        'configuration',
+        'docusign',
+        `${DISPLAY} userinfo names no account with a base_uri`,
+        {
+          providerCode: 'invalid_response',
+        },
+      );
+    }
+    return {
+      tokens,
+      accountId: sub,
+      metadata: {
+        accountId: stringField(account, 'account_id') ?? null,
+        accountName: stringField(account, 'account_name') ?? null,
+        baseUri: baseUri.replace(/\/+$/, ''),
+      },
+      warnings: [],
+    };
+  },
+
+  refreshAccessToken: (ctx, rt, connection) =>
+    requestTokenSet(
+      rt,
+      tokenCall(ctx, 'refresh', {
+        grant_type: 'refresh_token',
+        refresh_token: requireRefreshToken(ctx, connection),
+      }),
+    ),
+
+  proxy: {
+    baseUrl(ctx, connection) {
+      const baseUri = stringField(connection.metadata, 'baseUri');
+      return baseUri ? `${baseUri}/restapi` : requireEndpoint(ctx, 'apiBaseUrl');
+    },
+    headers: () => ({}),
+    isAuthFailure: (status) => status === 401,
+  },
+};
+
+function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
+  return {
+    provider: DISPLAY,
+    operation,
+    url: requireEndpoint(ctx, 'tokenUrl'),
+    params,
+    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
+  };
+}

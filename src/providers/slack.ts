@@ -1,0 +1,144 @@
+import {
+  buildAuthorizationUrl,
+  clientAuthOf,
+  codeGrantParams,
+  requireEndpoint,
+  requireRefreshToken,
+  scopesOf,
+  stringField,
+} from './common.ts';
+import { isRecord } from './failure.ts';
+import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import {
+  type IntegrationContext,
+  type ProviderDefinition,
+  ProviderError,
+  type ProviderRuntime,
+  type TokenSet,
+} from './provider.ts';
+
+/**
+ * Slack (OAuth v2). Quirks: every Web API answer is HTTP 200 with `ok: false` and an error string
+ * on failure (the shared client reads it); scopes are comma-separated; bot tokens never expire
+ * unless the app turned token rotation on (then 12-hour tokens and single-use refresh tokens),
+ * so a connection without expires_in is simply never refreshed. With the incoming-webhook scope
+ * the answer carries `incoming_webhook.url`, a long-lived secret: it goes to secretExtras (sealed
+ * like a token), the channel to extras.
+ *
+ * Account id: the team id (the enterprise id for org-wide installs), plus `:<channel_id>` when
+ * the install made an incoming webhook: each channel's webhook is its own connection, while a
+ * plain bot install is one per workspace.
+ */
+
+const DISPLAY = 'Slack';
+
+export const slack: ProviderDefinition = {
+  name: 'slack',
+  displayName: DISPLAY,
+  defaultEndpoints: {
+    authorizationUrl: 'https://slack.com/oauth/v2/authorize',
+    tokenUrl: 'https://slack.com/api/oauth.v2.access',
+    revocationUrl: 'https://slack.com/api/auth.revoke',
+    apiBaseUrl: 'https://slack.com/api',
+  },
+  defaultScopes: ['incoming-webhook'],
+  pkce: false,
+  refresh: { strategy: 'expiry', rotates: true },
+
+  authorizationUrl: (ctx, params) =>
+    buildAuthorizationUrl(ctx, params, {
+      scopes: scopesOf(ctx, slack.defaultScopes),
+      scopeSeparator: ',',
+      pkce: false,
+    }),
+
+  exchangeCode: (ctx, rt, params) => requestTokens(ctx, rt, 'code exchange', codeGrantParams(params)),
+
+  async afterConnect(_ctx, _rt, tokens) {
+    const extras = tokens.extras ?? {};
+    const owner = stringField(extras, 'teamId') ?? stringField(extras, 'enterpriseId');
+    if (!owner) {
+      throw new ProviderError('configuration', 'slack', 'Slack connect failed: the answer names no team', {
+        providerCode: 'invalid_response',
+      });
+    }
+    const channelId = stringField(extras.incomingWebhook, 'channelId');
+    return {
+      tokens,
+      accountId: channelId ? `${owner}:${channelId}` : owner,
+      metadata: {
+        teamId: stringField(extras, 'teamId') ?? null,
+        teamName: stringField(extras, 'teamName') ?? null,
+        botUserId: stringField(extras, 'botUserId') ?? null,
+        incomingWebhook: extras.incomingWebhook ?? null,
+      },
+      warnings: [],
+    };
+  },
+
+  refreshAccessToken: (ctx, rt, connection) =>
+    requestTokens(ctx, rt, 'refresh', {
+      grant_type: 'refresh_token',
+      refresh_token: requireRefreshToken(ctx, connection),
+    }),
+
+  async revoke(ctx, rt, connection) {
+    try {
+      await callProvider(rt, {
+        provider: DISPLAY,
+        operation: 'revocation',
+        url: requireEndpoint(ctx, 'revocationUrl'),
+        bearer: connection.accessToken,
+      });
+    } catch (error) {
+      // Already revoked or expired: nothing left to revoke.
+      if (error instanceof ProviderError && error.kind === 'permanent') return;
+      throw error;
+    }
+  },
+
+  proxy: {
+    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
+    headers: () => ({}),
+    isAuthFailure: (status, body) =>
+      status === 401 || /"error"\s*:\s*"(invalid_auth|token_expired|token_revoked|not_authed)"/.test(body),
+  },
+};
+
+async function requestTokens(
+  ctx: IntegrationContext,
+  rt: ProviderRuntime,
+  operation: string,
+  params: Record<string, string>,
+): Promise<TokenSet> {
+  const call: ProviderCall = {
+    provider: DISPLAY,
+    operation,
+    url: requireEndpoint(ctx, 'tokenUrl'),
+    params,
+    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
+  };
+  const body = await callProvider(rt, call);
+  const team = isRecord(body.team) ? body.team : {};
+  const enterprise = isRecord(body.enterprise) ? body.enterprise : {};
+  const hook = isRecord(body.incoming_webhook) ? body.incoming_webhook : undefined;
+  const extras: Record<string, unknown> = {
+    teamId: stringField(team, 'id'),
+    teamName: stringField(team, 'name'),
+    enterpriseId: stringField(enterprise, 'id'),
+    appId: stringField(body, 'app_id'),
+    botUserId: stringField(body, 'bot_user_id'),
+    authedUserId: stringField(body.authed_user, 'id'),
+    incomingWebhook: hook && {
+      channel: stringField(hook, 'channel') ?? null,
+      channelId: stringField(hook, 'channel_id') ?? null,
+      configurationUrl: stringField(hook, 'configuration_url') ?? null,
+    },
+  };
+  const webhookUrl = stringField(hook, 'url');
+  return {
+    ...readTokenSet(call, body),
+    ...(webhookUrl ? { secretExtras: { incomingWebhookUrl: webhookUrl } } : {}),
+    extras: Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined)),
+  };
+}
