@@ -60,17 +60,20 @@ describe('Slack messages through an incoming webhook', () => {
     ['archived', 410],
     ['revoked', 403],
     ['removed', 404],
-  ] as const)('marks the connection reauthorization_required when the webhook is %s (%i)', async (state) => {
-    const { id, hook } = await connect();
-    await sandbox.control.setSlackWebhookState(hook.id, state);
-    const res = await post(id, { text: 'lost' });
-    expect(res.statusCode).toBe(409);
-    expect(res.json().error.code).toBe('reauthorization_required');
-    const view = (
-      await t.app.inject({ method: 'GET', url: `/v1/connections/${id}`, headers: t.auth })
-    ).json();
-    expect(view.status).toBe('reauthorization_required');
-  });
+  ] as const)(
+    'marks the connection reauthorization_required when the webhook is %s (%i)',
+    async (state, _status) => {
+      const { id, hook } = await connect();
+      await sandbox.control.setSlackWebhookState(hook.id, state);
+      const res = await post(id, { text: 'lost' });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe('reauthorization_required');
+      const view = (
+        await t.app.inject({ method: 'GET', url: `/v1/connections/${id}`, headers: t.auth })
+      ).json();
+      expect(view.status).toBe('reauthorization_required');
+    },
+  );
 
   it('refuses an empty message before calling Slack', async () => {
     const { id } = await connect();
