@@ -17,7 +17,12 @@ import { installOpenApi } from './http/openapi.ts';
 import { integrationRoutes } from './integrations/integration-routes.ts';
 import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { ProviderRuntime } from './providers/provider.ts';
+import { domainRoutes } from './webhooks/domain-routes.ts';
+import { eventRoutes } from './webhooks/event-routes.ts';
+import type { InboxWriter } from './webhooks/inbox-writer.ts';
+import { receiveRoutes } from './webhooks/receive-route.ts';
 
 export interface AppDeps {
   database: Database;
@@ -27,6 +32,8 @@ export interface AppDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   tokens: TokenService;
+  metrics: Metrics;
+  inbox: InboxWriter;
   publicUrl: string;
   bodyLimitBytes: number;
   isAcceptingTraffic?: () => boolean;
@@ -84,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(integrationRoutes, shared);
       await v1.register(connectionRoutes, { ...shared, tokens: deps.tokens });
       await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
+      await v1.register(eventRoutes, { db, boss: deps.boss });
+      await v1.register(domainRoutes, { db });
       await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
     },
     { prefix: '/v1' },
@@ -93,6 +102,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sealer: deps.sealer,
     runtime: deps.runtime,
     publicUrl: deps.publicUrl,
+  });
+  await app.register(receiveRoutes, {
+    db: deps.database.db,
+    sealer: deps.sealer,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    inbox: deps.inbox,
+    publicUrl: deps.publicUrl,
+    bodyLimitBytes: deps.bodyLimitBytes,
+  });
+  // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
+  await app.register(async (scope) => {
+    requireApiKey(scope, deps.apiKey);
+    scope.get(
+      '/metrics',
+      { schema: { tags: ['health'], summary: 'Prometheus metrics (text format)' } },
+      async (_request, reply) =>
+        reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+    );
   });
   for (const plugin of deps.publicPlugins ?? []) await plugin(app);
   return app;

@@ -24,6 +24,8 @@ export interface Config {
   readonly providerTimeoutMs: number;
   /** How long a refresher holds a connection's refresh lease; a crashed one blocks no longer. */
   readonly refreshLeaseMs: number;
+  /** Processing attempts of an inbound webhook before it is dead. */
+  readonly webhookMaxAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +94,9 @@ const schema = z.object({
   TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TETHER_SHUTDOWN_TIMEOUT_MS: positiveInt.optional(),
   TETHER_PROVIDER_TIMEOUT_MS: positiveInt.refine((n) => n >= 100, 'must be at least 100').optional(),
+  TETHER_WEBHOOK_MAX_ATTEMPTS: positiveInt
+    .refine((n) => n >= 1 && n <= 100, 'must be from 1 to 100')
+    .optional(),
   TETHER_REFRESH_LEASE_MS: positiveInt.refine((n) => n >= 500, 'must be at least 500').optional(),
   NODE_ENV: z.string().optional(),
 });
@@ -146,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: e.TETHER_SHUTDOWN_TIMEOUT_MS ?? 10_000,
     providerTimeoutMs,
     refreshLeaseMs,
+    webhookMaxAttempts: e.TETHER_WEBHOOK_MAX_ATTEMPTS ?? 8,
   });
 }
 

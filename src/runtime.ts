@@ -8,11 +8,14 @@ import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
-import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
+import { seedSandboxIntegrations, seedSandboxWebhookSources } from './integrations/seed-sandbox.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
 import { type Logger, makeLogger } from './logger.ts';
+import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
+import { makeInboxWriter } from './webhooks/inbox-writer.ts';
+import { startWebhookProcessing } from './webhooks/process-worker.ts';
 
 /**
  * Composition root: one running tether = database (migrated) + job queue +
@@ -25,6 +28,8 @@ export interface Tether {
   boss: PgBoss;
   sealer: Sealer;
   tokens: TokenService;
+  /** Processes one inbox event now (workers do it in the background). */
+  webhooks: { processEvent: (id: string) => Promise<string> };
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
   keepAlive: { sweep: () => Promise<number> };
   logger: Logger;
@@ -100,7 +105,16 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       { db: database.db, tokens, logger },
       { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
     );
+    const metrics = makeMetrics();
+    const inbox = makeInboxWriter({ db: database.db, boss, metrics });
+    const webhooks = await startWebhookProcessing(
+      boss,
+      { db: database.db, logger, metrics },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds, maxAttempts: config.webhookMaxAttempts },
+    );
     const app = await buildApp({
+      metrics,
+      inbox,
       database,
       boss,
       logger,
@@ -113,6 +127,10 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       isAcceptingTraffic: () => accepting,
       publicPlugins: [...(config.sandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
     });
+    if (config.sandbox) {
+      const facts = await app.inject({ method: 'GET', url: '/sandbox/_control/webhooks/config' });
+      await seedSandboxWebhookSources(database.db, sealer, config.publicUrl, facts.json());
+    }
     const url = options.listen === false ? '' : await app.listen({ port: config.port, host: config.host });
     const startedBoss = boss;
     let stopping: Promise<void> | undefined;
@@ -123,6 +141,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       sealer,
       tokens,
       keepAlive,
+      webhooks,
       logger,
       apiKey,
       url,

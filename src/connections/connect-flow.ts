@@ -11,7 +11,7 @@ import { isOAuthProvider } from '../integrations/integration-schema.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
 import { getProvider } from '../providers/index.ts';
 import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
-import { sealCredentials } from './credentials.ts';
+import { openCredentials, sealCredentials } from './credentials.ts';
 
 /**
  * The connect flow, as a state machine on connect_sessions:
@@ -279,9 +279,15 @@ async function storeConnection(
       )
       .for('update');
     const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
+    // A repeat consent may bring no refresh token (Google without prompt=consent) while the one
+    // tether holds still works: keep it.
+    const kept =
+      tokens.refreshToken === undefined && existing
+        ? openCredentials(deps.sealer, existing)?.refreshToken
+        : null;
     const credentials = sealCredentials(deps.sealer, id, {
       accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken ?? null,
+      refreshToken: tokens.refreshToken ?? kept ?? null,
       ...(tokens.secretExtras ? { secretExtras: tokens.secretExtras } : {}),
     });
     const fields = {

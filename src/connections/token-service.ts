@@ -184,6 +184,20 @@ export function makeTokenService(deps: TokenServiceDeps) {
       if (inBackoff(row)) return duringBackoff(loaded);
       const credentials = openCredentials(sealer, row);
       if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
+      if (credentials.refreshToken === null && provider.refresh.strategy !== 'long-lived') {
+        // Nothing to refresh with (Slack without rotation, legacy Notion): the token is kept while it
+        // works; only one that has expired with no way to renew it means the grant is gone.
+        if (isUsable(row, runtime.now())) return tokenOf(row);
+        released = true;
+        throw await markGrantLost(db, {
+          connectionId: row.id,
+          provider: provider.name,
+          displayName: provider.displayName,
+          reason: 'no_refresh_token',
+          message: 'The access token expired and the provider gave no refresh token.',
+          now: runtime.now(),
+        });
+      }
       const ctx = integrationContext(sealer, loaded.integration);
       let tokens: TokenSet;
       try {

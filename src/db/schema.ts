@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Drizzle's view of the tables. The SQL files in migrations/ create them;
@@ -88,3 +88,59 @@ export const connections = pgTable('connections', {
 
 export type ConnectionRow = typeof connections.$inferSelect;
 export type IntegrationRow = typeof integrations.$inferSelect;
+
+export type WebhookEventStatus = 'pending' | 'processing' | 'processed' | 'failed' | 'dead';
+
+export const webhookEvents = pgTable('webhook_events', {
+  id: text('id').primaryKey(),
+  integrationKey: text('integration_key').notNull(),
+  source: text('source').notNull(),
+  eventId: text('event_id').notNull(),
+  type: text('type').notNull(),
+  payload: jsonb('payload').notNull(),
+  status: text('status').$type<WebhookEventStatus>().notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  processedAt: timestamp('processed_at', { withTimezone: true }),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+export type WebhookEventRow = typeof webhookEvents.$inferSelect;
+
+export const payments = pgTable('payments', {
+  id: text('id').primaryKey(),
+  provider: text('provider').notNull(),
+  integrationKey: text('integration_key').notNull(),
+  providerObjectId: text('provider_object_id').notNull(),
+  status: text('status').notNull(),
+  statusRank: integer('status_rank').notNull(),
+  amount: bigint('amount', { mode: 'number' }),
+  currency: text('currency'),
+  refundedAmount: bigint('refunded_amount', { mode: 'number' }).notNull().default(0),
+  disputeStatus: text('dispute_status'),
+  customer: text('customer'),
+  lastEventId: text('last_event_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const signatureRequests = pgTable('signature_requests', {
+  envelopeId: text('envelope_id').primaryKey(),
+  integrationKey: text('integration_key').notNull(),
+  accountId: text('account_id'),
+  status: text('status').notNull(),
+  statusRank: integer('status_rank').notNull(),
+  lastEventId: text('last_event_id'),
+  statusChangedAt: timestamp('status_changed_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const gmailMailboxes = pgTable('gmail_mailboxes', {
+  emailAddress: text('email_address').primaryKey(),
+  integrationKey: text('integration_key').notNull(),
+  historyId: numeric('history_id', { precision: 20, scale: 0 }).notNull(),
+  lastMessageId: text('last_message_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

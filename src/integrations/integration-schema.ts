@@ -38,9 +38,14 @@ export const IntegrationFields = z.object({
     .optional(),
   paypal: z
     .object({
+      verification: z.enum(['offline', 'online']).optional(),
+      allowedCertHosts: z.array(z.string().max(253)).max(10).optional(),
       allowedCertOrigins: z.array(httpUrl).max(10).optional(),
       certCommonNameSuffix: z.string().max(200).optional(),
-      verification: z.enum(['offline', 'online']).optional(),
+      trustedCaPems: z.array(z.string().max(20_000)).max(10).optional(),
+      verifyCertChain: z.boolean().optional(),
+      maxAgeSeconds: z.number().int().min(1).max(86_400).optional(),
+      maxFutureSeconds: z.number().int().min(0).max(3600).optional(),
     })
     .optional(),
 });

@@ -7,6 +7,8 @@ import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
 import { getProvider } from '../providers/index.ts';
 import type { IntegrationContext, IntegrationOptions } from '../providers/provider.ts';
+import { verifierSettings } from '../webhooks/sources.ts';
+import { isWebhookSource, parseWebhookSettings } from '../webhooks/verifiers/index.ts';
 import {
   type IntegrationFields,
   type IntegrationInput,
@@ -52,6 +54,7 @@ export async function createIntegration(
       .onConflictDoNothing()
       .returning();
     if (!inserted) throw new AppError('conflict', `An integration with key "${input.key}" already exists.`);
+    checkWebhookSettings(deps.sealer, inserted);
     await recordAudit(tx, {
       actor,
       action: 'integration.created',
@@ -85,6 +88,7 @@ export async function updateIntegration(
       .set({ ...columnsFrom(deps.sealer, key, patch, current), updatedAt: new Date() })
       .where(eq(integrations.key, key))
       .returning();
+    checkWebhookSettings(deps.sealer, updated!);
     if (patch.clientId !== undefined || patch.clientSecret !== undefined) {
       // New app credentials: connections paused by invalid_client may try again at once.
       await tx.update(integrations).set({ lastError: null }).where(eq(integrations.key, key));
@@ -245,6 +249,13 @@ function toView(publicUrl: string, row: IntegrationRow): IntegrationView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/** A webhook source's settings must make a working verifier; checked inside the writing transaction. */
+function checkWebhookSettings(sealer: Sealer, row: IntegrationRow): void {
+  if (!isWebhookSource(row.provider)) return;
+  const parsed = parseWebhookSettings(row.provider, verifierSettings(sealer, row, row.provider));
+  if (!parsed.ok) throw new AppError('validation_failed', parsed.message);
 }
 
 function notFound(key: string): AppError {

@@ -47,3 +47,81 @@ export async function seedSandboxIntegrations(db: Db, sealer: Sealer, publicUrl:
   }
   return SEEDS.map((seed) => seed.key);
 }
+
+/** The sandbox webhook senders' facts tether's verifiers need (from GET /sandbox/_control/webhooks/config). */
+export interface SandboxWebhookFacts {
+  paypal: { caPem: string };
+  gmailPubsub: { jwksUrl: string; serviceAccount: string };
+}
+
+/** Secrets of the sandbox sources: fixed, so demos and scripts can sign with them. Sandbox only. */
+export const SANDBOX_WEBHOOK_SECRETS = {
+  stripe: 'whsec_tether_sandbox_stripe',
+  docusignConnect: 'tether-sandbox-docusign-connect-key',
+  paypalWebhookId: 'WH-TETHER-SANDBOX',
+} as const;
+
+/**
+ * One integration per webhook source (`sandbox-stripe`, `sandbox-paypal`, `sandbox-docusign-connect`,
+ * `sandbox-gmail-pubsub`) that accepts what the sandbox's senders send. Refreshed on each start:
+ * the sandbox makes new PayPal and Pub/Sub keys every time.
+ */
+export async function seedSandboxWebhookSources(
+  db: Db,
+  sealer: Sealer,
+  publicUrl: string,
+  facts: SandboxWebhookFacts,
+): Promise<void> {
+  const sources: {
+    key: string;
+    provider: string;
+    secrets: string[] | null;
+    webhook: Record<string, unknown>;
+    endpoints: Record<string, string>;
+  }[] = [
+    {
+      key: 'sandbox-stripe',
+      provider: 'stripe',
+      secrets: [SANDBOX_WEBHOOK_SECRETS.stripe],
+      webhook: { secretsCount: 1 },
+      endpoints: {},
+    },
+    {
+      key: 'sandbox-docusign-connect',
+      provider: 'docusign-connect',
+      secrets: [SANDBOX_WEBHOOK_SECRETS.docusignConnect],
+      webhook: { secretsCount: 1 },
+      endpoints: {},
+    },
+    {
+      key: 'sandbox-paypal',
+      provider: 'paypal',
+      secrets: null,
+      webhook: {
+        webhookId: SANDBOX_WEBHOOK_SECRETS.paypalWebhookId,
+        paypal: { allowedCertOrigins: [new URL(publicUrl).origin], trustedCaPems: [facts.paypal.caPem] },
+      },
+      endpoints: {},
+    },
+    {
+      key: 'sandbox-gmail-pubsub',
+      provider: 'gmail-pubsub',
+      secrets: null,
+      webhook: { pubsub: { serviceAccountEmail: facts.gmailPubsub.serviceAccount } },
+      endpoints: { jwksUrl: facts.gmailPubsub.jwksUrl },
+    },
+  ];
+  for (const source of sources) {
+    const values = {
+      webhook: source.webhook,
+      endpoints: source.endpoints,
+      webhookSecretsSealed: source.secrets
+        ? sealer.seal(JSON.stringify(source.secrets), sealContext.integrationWebhookSecrets(source.key))
+        : null,
+    };
+    await db
+      .insert(integrations)
+      .values({ key: source.key, provider: source.provider, ...values })
+      .onConflictDoUpdate({ target: integrations.key, set: { ...values, updatedAt: sql`now()` } });
+  }
+}

@@ -9,9 +9,19 @@ export interface TetherProcess {
   stop(): Promise<number | null>;
 }
 
-export async function spawnTether(env: Record<string, string>): Promise<TetherProcess> {
-  const child = spawn(process.execPath, ['src/main.ts', 'serve'], {
-    env: { PATH: process.env.PATH, PORT: '0', TETHER_SANDBOX: '0', TETHER_LOG_LEVEL: 'warn', ...env },
+export function spawnTether(env: Record<string, string>): Promise<TetherProcess> {
+  return spawnListening(['src/main.ts', 'serve'], {
+    PORT: '0',
+    TETHER_SANDBOX: '0',
+    TETHER_LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+/** Any of our servers in a child process; resolves once it prints "listening on <url> ". */
+export async function spawnListening(args: string[], env: Record<string, string>): Promise<TetherProcess> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

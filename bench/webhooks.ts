@@ -1,0 +1,174 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createPostgresDatabase, dropPostgresDatabase } from '../test/harness/database.ts';
+import { spawnListening, spawnTether, type TetherProcess } from '../test/harness/process.ts';
+import { type Backend, backends, machine, printTable } from './harness.ts';
+
+/**
+ * Webhook ingest benchmark: autocannon at 64 connections posting unique
+ * Stripe-signed events to tether, to a bare Fastify route (the ceiling) and
+ * to the seed's design (Express + findFirst/create audit rows), each server
+ * in its own process on the same database. Then waits for tether's backlog
+ * to drain and checks that no event was lost or processed twice.
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONNECTIONS = 64;
+const SECRET = 'whsec_bench_secret';
+
+function stripeRequest(path: string) {
+  return {
+    method: 'POST' as const,
+    path,
+    setupRequest: (request: { body?: string; headers?: Record<string, string> }) => {
+      const id = `evt_${randomBytes(12).toString('hex')}`;
+      const body = JSON.stringify({
+        id,
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: `pi_${id}`,
+            object: 'payment_intent',
+            amount: 1000,
+            currency: 'usd',
+            status: 'succeeded',
+          },
+        },
+      });
+      const t = Math.floor(Date.now() / 1000);
+      const signature = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
+      request.body = body;
+      request.headers = { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${signature}` };
+      return request;
+    },
+  };
+}
+
+async function load(url: string, path: string) {
+  let accepted = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        ...stripeRequest(path),
+        onResponse: (status: number, body: string) => {
+          if (status === 200 && body.includes('"duplicate":false')) accepted++;
+        },
+      },
+    ],
+  } as autocannon.Options);
+  return {
+    eventsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx + result.errors,
+    accepted,
+  };
+}
+
+async function withDatabase<T>(
+  backend: Backend,
+  fn: (env: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  if (backend === 'postgres') {
+    const url = await createPostgresDatabase(process.env.DATABASE_URL!);
+    try {
+      return await fn({ DATABASE_URL: url });
+    } finally {
+      await dropPostgresDatabase(process.env.DATABASE_URL!, url);
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tether-bench-'));
+  try {
+    return await fn({ TETHER_DATA_DIR: dir, BENCH_DATA_DIR: join(dir, 'seed') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(server: Promise<TetherProcess>, path: string) {
+  const started = await server;
+  try {
+    return await load(started.url, path);
+  } finally {
+    await started.stop();
+  }
+}
+
+async function run(backend: Backend) {
+  const ceiling = await measure(spawnListening(['bench/servers/ceiling.ts'], {}), '/webhooks/x');
+  const seed = await withDatabase(backend, (env) =>
+    measure(
+      spawnListening(['bench/servers/seed-design.ts'], { ...env, BENCH_STRIPE_SECRET: SECRET }),
+      '/webhooks/stripe',
+    ),
+  );
+  return withDatabase(backend, async (env) => {
+    const apiKey = `tk_${randomBytes(16).toString('hex')}`;
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const tether = await spawnTether({
+      ...env,
+      TETHER_API_KEY: apiKey,
+      TETHER_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
+      TETHER_LOG_LEVEL: 'error',
+    });
+    try {
+      const created = await fetch(`${tether.url}/v1/integrations`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ key: 'stripe', provider: 'stripe', webhookSecrets: [SECRET] }),
+      });
+      if (created.status !== 201) throw new Error(`integration: ${created.status} ${await created.text()}`);
+      const result = await load(tether.url, '/webhooks/stripe');
+      const loadEnded = Date.now();
+      let summary: {
+        total: number;
+        byStatus: Record<string, number>;
+        retried: number;
+        duplicateRows: number;
+      };
+      for (;;) {
+        summary = (await (
+          await fetch(`${tether.url}/v1/events/summary`, { headers })
+        ).json()) as typeof summary;
+        const open =
+          (summary.byStatus.pending ?? 0) +
+          (summary.byStatus.processing ?? 0) +
+          (summary.byStatus.failed ?? 0);
+        if (open === 0 || Date.now() - loadEnded > 600_000) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return {
+        bench: 'webhooks',
+        backend,
+        eventsPerSecond: result.eventsPerSecond,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        drainSeconds: Math.round((Date.now() - loadEnded) / 100) / 10,
+        ceilingRatio: Math.round((result.eventsPerSecond / ceiling.eventsPerSecond) * 100) / 100,
+        seedDesignRatio: Math.round((result.eventsPerSecond / seed.eventsPerSecond) * 100) / 100,
+        seedDesignEventsPerSecond: seed.eventsPerSecond,
+        ceilingEventsPerSecond: ceiling.eventsPerSecond,
+        errors: result.non2xx,
+        lost: result.accepted - (summary.byStatus.processed ?? 0) - (summary.byStatus.dead ?? 0),
+        duplicatesProcessed: summary.duplicateRows,
+        retried: summary.retried,
+      };
+    } finally {
+      await tether.stop();
+    }
+  });
+}
+
+console.log(`webhooks benchmark on ${machine()}; ${SECONDS}s at ${CONNECTIONS} connections per server`);
+const results = [];
+for (const backend of backends()) results.push(await run(backend));
+if (!process.env.DATABASE_URL) console.log('(PostgreSQL skipped: set DATABASE_URL to a server to add it)');
+printTable('webhook ingest', results);
+for (const result of results) console.log(JSON.stringify(result));

@@ -1,0 +1,25 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics, one registry per running tether (tests run several in
+ * one process). Served at GET /metrics.
+ */
+export type Metrics = ReturnType<typeof makeMetrics>;
+
+export function makeMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tether_process_' });
+  const webhooks = new Counter({
+    name: 'tether_webhooks_total',
+    help: 'Inbound webhook deliveries by source and outcome (received, duplicate, rejected, processed, failed, dead)',
+    labelNames: ['source', 'outcome', 'reason'] as const,
+    registers: [registry],
+  });
+  const inboxBatch = new Histogram({
+    name: 'tether_webhook_inbox_batch_size',
+    help: 'Deliveries written per inbox transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [registry],
+  });
+  return { registry, webhooks, inboxBatch };
+}

@@ -1,0 +1,135 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { recordAudit } from '../audit/audit-log.ts';
+import type { Sealer } from '../crypto/seal.ts';
+import type { Db } from '../db/client.ts';
+import type { IntegrationRow } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { sendError } from '../http/error-handler.ts';
+import { getIntegrationRow } from '../integrations/integration-store.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { InboxWriter } from './inbox-writer.ts';
+import { verifierSettings } from './sources.ts';
+import { isWebhookSource, makeWebhookVerifierRegistry } from './verifiers/index.ts';
+import { REJECT_REASONS, type WebhookSource, type WebhookVerifier } from './verifiers/types.ts';
+
+/**
+ * POST /webhooks/:integrationKey — receive → verify on the raw bytes →
+ * store in the inbox (committed) → 200. A duplicate is acknowledged with
+ * `"duplicate": true` and not processed again. Rejections are counted by
+ * reason (metric and audit) and never logged with the payload.
+ */
+export interface ReceiveDeps {
+  db: Db;
+  sealer: Sealer;
+  logger: Logger;
+  metrics: Metrics;
+  inbox: InboxWriter;
+  publicUrl: string;
+  bodyLimitBytes: number;
+}
+
+/** How long a verifier (and the integration row it came from) is reused before re-reading. */
+const VERIFIER_TTL_MS = 1000;
+
+export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) => {
+  const registry = makeWebhookVerifierRegistry();
+  const verifiers = new Map<
+    string,
+    { at: number; updatedAt: number; source: WebhookSource; verifier: WebhookVerifier }
+  >();
+
+  async function verifierFor(key: string) {
+    const cached = verifiers.get(key);
+    if (cached && Date.now() - cached.at < VERIFIER_TTL_MS) return cached;
+    let row: IntegrationRow;
+    try {
+      row = await getIntegrationRow(deps.db, key);
+    } catch {
+      verifiers.delete(key);
+      return null;
+    }
+    if (!isWebhookSource(row.provider)) return null;
+    if (cached && cached.updatedAt === row.updatedAt.getTime()) {
+      cached.at = Date.now();
+      return cached;
+    }
+    const source = row.provider;
+    const entry = {
+      at: Date.now(),
+      updatedAt: row.updatedAt.getTime(),
+      source,
+      verifier: registry.build(source, verifierSettings(deps.sealer, row, source)),
+    };
+    verifiers.set(key, entry);
+    return entry;
+  }
+
+  // The raw bytes, whatever the content type: every signature scheme signs them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post<{ Params: { integrationKey: string } }>(
+    '/webhooks/:integrationKey',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Inbound webhooks (Stripe, PayPal, DocuSign Connect, Gmail Pub/Sub push)',
+        security: [],
+      },
+      bodyLimit: deps.bodyLimitBytes,
+    },
+    async (request, reply) => {
+      const key = request.params.integrationKey;
+      const found = await verifierFor(key);
+      if (!found)
+        return sendError(reply, new AppError('not_found', `No webhook integration with key "${key}".`));
+      const rawBody = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+      const result = await found.verifier.verify({
+        rawBody,
+        headers: request.headers,
+        url: `${deps.publicUrl}/webhooks/${key}`,
+      });
+      if (!result.ok) return reject(reply, key, found.source, result.reason, result.message);
+      const stored = await deps.inbox.write({
+        integrationKey: key,
+        source: found.source,
+        eventId: result.eventId,
+        type: result.eventType,
+        payload: result.payload,
+      });
+      deps.metrics.webhooks.inc({
+        source: found.source,
+        outcome: stored.duplicate ? 'duplicate' : 'received',
+        reason: '',
+      });
+      return reply.status(200).send({ received: true, duplicate: stored.duplicate });
+    },
+  );
+
+  async function reject(
+    reply: FastifyReply,
+    key: string,
+    source: WebhookSource,
+    reason: keyof typeof REJECT_REASONS,
+    message: string,
+  ) {
+    deps.metrics.webhooks.inc({ source, outcome: 'rejected', reason });
+    deps.logger.warn({ integration: key, source, reason }, 'webhook rejected');
+    await recordAudit(deps.db, {
+      actor: 'webhook',
+      action: 'webhook.rejected',
+      subjectType: 'integration',
+      subjectId: key,
+      metadata: { source, reason },
+    }).catch(() => {});
+    const { status } = REJECT_REASONS[reason];
+    const code =
+      status === 401 ? 'invalid_signature' : status === 400 ? 'bad_request' : 'service_unavailable';
+    return sendError(reply, new AppError(code, message, { status }));
+  }
+};
