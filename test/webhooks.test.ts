@@ -265,6 +265,29 @@ describe('inbound webhooks', () => {
     });
   });
 
+  describe('storage failure', () => {
+    it('answers 503 (so the sender retries) when the event cannot be stored, and stores it on the retry', async () => {
+      await t.database.withSession((s) =>
+        s.query(`create function refuse_inbox() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+                 create trigger refuse_inbox before insert on webhook_events for each row execute function refuse_inbox();`),
+      );
+      const body = stripeEvent('evt_storage_down');
+      try {
+        const res = await post('stripe', body, signed(body));
+        expect(res.statusCode).toBe(503);
+        expect(res.json().error.code).toBe('service_unavailable');
+        expect(res.headers['retry-after']).toBe('5');
+      } finally {
+        await t.database.withSession((s) =>
+          s.query('drop trigger refuse_inbox on webhook_events; drop function refuse_inbox();'),
+        );
+      }
+      const retry = await post('stripe', body, signed(body));
+      expect(retry.statusCode).toBe(200);
+      expect(retry.json().duplicate).toBe(false);
+    });
+  });
+
   describe('bad input', () => {
     it('answers 404 for an unknown integration and for an OAuth integration, 413 for a huge body', async () => {
       expect((await post('nope', '{}', {})).statusCode).toBe(404);

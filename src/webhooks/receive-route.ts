@@ -95,13 +95,25 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
         url: `${deps.publicUrl}/webhooks/${key}`,
       });
       if (!result.ok) return reject(reply, key, found.source, result.reason, result.message);
-      const stored = await deps.inbox.write({
-        integrationKey: key,
-        source: found.source,
-        eventId: result.eventId,
-        type: result.eventType,
-        payload: result.payload,
-      });
+      let stored: Awaited<ReturnType<InboxWriter['write']>>;
+      try {
+        stored = await deps.inbox.write({
+          integrationKey: key,
+          source: found.source,
+          eventId: result.eventId,
+          type: result.eventType,
+          payload: result.payload,
+        });
+      } catch (error) {
+        // Not stored, so not acknowledged: a 503 makes the sender deliver it again.
+        request.log.error({ err: error, integration: key }, 'webhook inbox write failed');
+        return sendError(
+          reply,
+          new AppError('service_unavailable', 'The event could not be stored; deliver it again.', {
+            retryAfterSeconds: 5,
+          }),
+        );
+      }
       deps.metrics.webhooks.inc({
         source: found.source,
         outcome: stored.duplicate ? 'duplicate' : 'received',
