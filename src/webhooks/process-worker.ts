@@ -88,7 +88,10 @@ export async function startWebhookProcessing(
 
   async function recordFailure(row: WebhookEventRow, error: unknown) {
     const dead = row.attempts >= maxAttempts;
-    const message = error instanceof Error ? error.message.slice(0, 500) : 'handler failed';
+    // Drizzle wraps database errors as "Failed query: <sql> params: <values>": keep only the
+    // database's own words, so event data never lands in lastError or the log.
+    const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const message = root instanceof Error ? root.message.slice(0, 500) : 'handler failed';
     await deps.db.transaction(async (tx) => {
       await tx
         .update(webhookEvents)
