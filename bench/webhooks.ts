@@ -22,8 +22,9 @@ function stripeRequest(path: string) {
   return {
     method: 'POST' as const,
     path,
-    setupRequest: (request: { body?: string; headers?: Record<string, string> }) => {
+    setupRequest: (request: { body?: string; headers?: Record<string, string> }, context: { eventId?: string }) => {
       const id = `evt_${randomBytes(12).toString('hex')}`;
+      context.eventId = id;
       const body = JSON.stringify({
         id,
         object: 'event',
@@ -49,7 +50,7 @@ function stripeRequest(path: string) {
 }
 
 async function load(url: string, path: string) {
-  let accepted = 0;
+  const acknowledged = new Set<string>();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -57,8 +58,10 @@ async function load(url: string, path: string) {
     requests: [
       {
         ...stripeRequest(path),
-        onResponse: (status: number, body: string) => {
-          if (status === 200 && body.includes('"duplicate":false')) accepted++;
+        onResponse: (status: number, body: string, context: { eventId?: string }) => {
+          if (status === 200 && String(body ?? '').includes('"duplicate":false') && context.eventId) {
+            acknowledged.add(context.eventId);
+          }
         },
       },
     ],
@@ -68,8 +71,22 @@ async function load(url: string, path: string) {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx + result.errors,
-    accepted,
+    acknowledged,
   };
+}
+
+/** Acknowledged events (200, not duplicate) that are not processed in tether's inbox. */
+async function countLost(url: string, headers: Record<string, string>, acknowledged: Set<string>): Promise<number> {
+  const processed = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const page = (await (
+      await fetch(`${url}/v1/events?status=processed&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers })
+    ).json()) as { items: { eventId: string }[]; nextCursor: string | null };
+    for (const item of page.items) processed.add(item.eventId);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return [...acknowledged].filter((id) => !processed.has(id)).length;
 }
 
 async function withDatabase<T>(
@@ -156,7 +173,8 @@ async function run(backend: Backend) {
         seedDesignEventsPerSecond: seed.eventsPerSecond,
         ceilingEventsPerSecond: ceiling.eventsPerSecond,
         errors: result.non2xx,
-        lost: result.accepted - (summary.byStatus.processed ?? 0) - (summary.byStatus.dead ?? 0),
+        acknowledged: result.acknowledged.size,
+        lost: await countLost(tether.url, headers, result.acknowledged),
         duplicatesProcessed: summary.duplicateRows,
         retried: summary.retried,
       };

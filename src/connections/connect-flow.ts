@@ -7,6 +7,7 @@ import type { Db } from '../db/client.ts';
 import { type ConnectionRow, connections, connectSessions, type IntegrationRow } from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
+import { makeId } from '../ids.ts';
 import { isOAuthProvider } from '../integrations/integration-schema.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
 import { getProvider } from '../providers/index.ts';
@@ -57,7 +58,7 @@ export async function createConnectSession(
     );
   }
   const token = randomBytes(24).toString('base64url');
-  const id = `cs_${randomBytes(12).toString('base64url')}`;
+  const id = makeId('cs');
   const expiresAt = new Date(deps.runtime.now().getTime() + SESSION_TTL_MS);
   await deps.db.transaction(async (tx) => {
     await tx.insert(connectSessions).values({
@@ -278,7 +279,7 @@ async function storeConnection(
         ),
       )
       .for('update');
-    const id = existing?.id ?? `conn_${randomBytes(12).toString('base64url')}`;
+    const id = existing?.id ?? makeId('conn');
     // A repeat consent may bring no refresh token (Google without prompt=consent) while the one
     // tether holds still works: keep it.
     const kept =

@@ -68,7 +68,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
         .select()
         .from(webhookEvents)
         .where(and(...where))
-        .orderBy(desc(webhookEvents.receivedAt), desc(webhookEvents.id))
+        .orderBy(desc(webhookEvents.id))
         .limit(q.limit + 1);
       const page = rows.slice(0, q.limit);
       return { items: page.map(toView), nextCursor: rows.length > q.limit ? page.at(-1)!.id : null };

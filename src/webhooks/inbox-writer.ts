@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { fromDrizzle } from 'pg-boss';
 import type { Db } from '../db/client.ts';
 import { webhookEvents } from '../db/schema.ts';
+import { makeId } from '../ids.ts';
 import type { PgBoss } from '../jobs/boss.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -105,7 +105,7 @@ export function makeInboxWriter(deps: {
   return {
     write(entry) {
       return new Promise<InboxResult>((resolve, reject) => {
-        waiting.push({ entry, id: `wev_${randomBytes(12).toString('base64url')}`, resolve, reject });
+        waiting.push({ entry, id: makeId('wev'), resolve, reject });
         if (waiting.length >= maxBatch) flush();
         else timer ??= setTimeout(flush, maxWaitMs);
       });

@@ -42,6 +42,7 @@ export async function startWebhookProcessing(
     retryBackoff: true,
     retryDelayMax: 600,
     heartbeatSeconds: 10,
+    notify: true,
     deadLetter: DEAD_QUEUE,
   });
 
@@ -116,14 +117,27 @@ export async function startWebhookProcessing(
     return 'dead' as const;
   }
 
+  // Batches, fetched back to back while they come full, each job settled on its own: one event
+  // failing retries that event alone.
   await boss.work<{ eventRowId: string }>(
     PROCESS_QUEUE,
     {
-      localConcurrency: options.concurrency ?? 4,
+      batchSize: 16,
+      perJobResults: true,
+      burstWhenBatchFull: true,
+      localConcurrency: options.concurrency ?? 2,
       pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
     },
-    async ([job]) => {
-      await processEvent(job!.data.eventRowId);
+    async (jobs) => {
+      const results = [];
+      for (const job of jobs) {
+        const outcome = await processEvent(job.data.eventRowId).catch(() => 'failed' as const);
+        results.push({
+          id: job.id,
+          status: outcome === 'failed' ? ('failed' as const) : ('completed' as const),
+        });
+      }
+      return results;
     },
   );
   return { processEvent };
