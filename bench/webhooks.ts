@@ -22,7 +22,10 @@ function stripeRequest(path: string) {
   return {
     method: 'POST' as const,
     path,
-    setupRequest: (request: { body?: string; headers?: Record<string, string> }, context: { eventId?: string }) => {
+    setupRequest: (
+      request: { body?: string; headers?: Record<string, string> },
+      context: { eventId?: string },
+    ) => {
       const id = `evt_${randomBytes(12).toString('hex')}`;
       context.eventId = id;
       const body = JSON.stringify({
@@ -76,12 +79,18 @@ async function load(url: string, path: string) {
 }
 
 /** Acknowledged events (200, not duplicate) that are not processed in tether's inbox. */
-async function countLost(url: string, headers: Record<string, string>, acknowledged: Set<string>): Promise<number> {
+async function countLost(
+  url: string,
+  headers: Record<string, string>,
+  acknowledged: Set<string>,
+): Promise<number> {
   const processed = new Set<string>();
   let cursor: string | null = null;
   do {
     const page = (await (
-      await fetch(`${url}/v1/events?status=processed&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers })
+      await fetch(`${url}/v1/events?status=processed&limit=500${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers,
+      })
     ).json()) as { items: { eventId: string }[]; nextCursor: string | null };
     for (const item of page.items) processed.add(item.eventId);
     cursor = page.nextCursor;
