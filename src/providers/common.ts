@@ -119,3 +119,19 @@ export function stringField(source: unknown, key: string): string | undefined {
       ? String(value)
       : undefined;
 }
+
+/** A token-endpoint call authenticated with HTTP Basic by default (Xero, DocuSign, the generic provider). */
+export function basicTokenCall(
+  ctx: IntegrationContext,
+  provider: string,
+  operation: string,
+  params: Record<string, string>,
+) {
+  return {
+    provider,
+    operation,
+    url: requireEndpoint(ctx, 'tokenUrl'),
+    params,
+    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
+  };
+}

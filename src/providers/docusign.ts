@@ -1,6 +1,6 @@
 import {
+  basicTokenCall,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
   requireEndpoint,
   requireRefreshToken,
@@ -98,11 +98,5 @@ export const docusign: ProviderDefinition = {
 };
 
 function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  return basicTokenCall(ctx, DISPLAY, operation, params);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  basicTokenCall,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
@@ -105,11 +106,5 @@ export const oauth2: ProviderDefinition = {
 };
 
 function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  return basicTokenCall(ctx, DISPLAY, operation, params);
 }

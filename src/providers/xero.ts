@@ -1,4 +1,5 @@
 import {
+  basicTokenCall,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
@@ -148,13 +149,7 @@ export const xero: ProviderDefinition = {
 };
 
 function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  return basicTokenCall(ctx, DISPLAY, operation, params);
 }
 
 function readTenants(answer: unknown[]): XeroTenantRef[] {
