@@ -15,7 +15,8 @@ import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
-import { startWebhookProcessing } from './webhooks/process-worker.ts';
+import { type IngestPressure, makeIngestPressure } from './webhooks/ingest-pressure.ts';
+import { startWebhookProcessing, type WebhookProcessing } from './webhooks/process-worker.ts';
 
 /**
  * Composition root: one running tether = database (migrated) + job queue +
@@ -29,7 +30,7 @@ export interface Tether {
   sealer: Sealer;
   tokens: TokenService;
   /** Processes one inbox event now (workers do it in the background). */
-  webhooks: { processEvent: (id: string) => Promise<string> };
+  webhooks: Pick<WebhookProcessing, 'processEvent' | 'processEvents'>;
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
   keepAlive: { sweep: () => Promise<number> };
   logger: Logger;
@@ -87,6 +88,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     : await openConfiguredDatabase(config);
   const { database } = opened;
   let boss: PgBoss | undefined;
+  let pressure: IngestPressure | undefined;
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
@@ -106,12 +108,20 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
     );
     const metrics = makeMetrics();
-    const inbox = makeInboxWriter({ db: database.db, boss, metrics });
+    // Each needs the other: the inbox wakes the workers, and the workers give way to ingest.
+    let processing: WebhookProcessing | undefined;
+    const inbox = makeInboxWriter({ database, boss, metrics }, { onStored: () => processing?.wake() });
+    pressure = makeIngestPressure(inbox.receiving);
     const webhooks = await startWebhookProcessing(
       boss,
       { db: database.db, logger, metrics },
-      { pollingIntervalSeconds: options.jobPollingIntervalSeconds, maxAttempts: config.webhookMaxAttempts },
+      {
+        pollingIntervalSeconds: options.jobPollingIntervalSeconds,
+        maxAttempts: config.webhookMaxAttempts,
+        ingestSaturated: pressure.saturated,
+      },
     );
+    processing = webhooks;
     const app = await buildApp({
       metrics,
       inbox,
@@ -150,6 +160,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
           accepting = false;
           await app.close();
           await stopBoss(startedBoss, config.shutdownTimeoutMs);
+          pressure?.stop();
           if (!options.database) await database.close();
           opened.release();
         })();
@@ -157,6 +168,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       },
     };
   } catch (error) {
+    pressure?.stop();
     if (boss) await stopBoss(boss, 1000).catch(() => {});
     if (!options.database) await database.close().catch(() => {});
     opened.release();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -9,6 +10,47 @@ import * as schema from './schema.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type DatabaseKind = 'pglite' | 'postgres';
+
+/**
+ * SQL text with a stable name, for the hot paths (webhook ingest and processing): on PostgreSQL a
+ * named statement is parsed and planned once per connection and then only bound and run, where
+ * the large ones cost more to parse than to run. PGlite runs it as plain text.
+ */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+const statements = new Map<string, Statement>();
+/** Past this many distinct texts, statements run unnamed: every connection's cache stays bounded. */
+const MAX_NAMED_STATEMENTS = 256;
+
+/** The named statement for this text (the name is derived from the text, so two never clash). */
+export function statement(text: string): Statement {
+  let found = statements.get(text);
+  if (!found) {
+    if (statements.size >= MAX_NAMED_STATEMENTS) return { name: '', text };
+    found = { name: `tether_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+    statements.set(text, found);
+  }
+  return found;
+}
+
+/** Runs a statement on `db` or inside its transaction `tx`, with `$1`… parameters. */
+export async function runStatement<R = Record<string, unknown>>(
+  db: Db,
+  { name, text }: Statement,
+  params: unknown[],
+): Promise<R[]> {
+  return rowsOf<R>(
+    await db._.session.prepareQuery({ sql: text, params }, undefined, name || undefined, false).execute(),
+  );
+}
+
+/** The rows of a query result, which both drivers answer as an object with `rows`. */
+export function rowsOf<R>(result: unknown): R[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: R[] }).rows ?? [])) as R[];
+}
 
 /** Raw SQL on one dedicated session: what advisory locks and migrations need. */
 export interface Session {

@@ -1,5 +1,5 @@
 import { fromPglite, PgBoss } from 'pg-boss';
-import type { Database } from '../db/client.ts';
+import { type Database, type Db, runStatement, statement } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 export type { PgBoss };
@@ -27,4 +27,17 @@ export async function startBoss(database: Database, logger: Logger): Promise<PgB
 /** Stops fetching new jobs, waits (bounded) for running ones, then lets go of the database. */
 export async function stopBoss(boss: PgBoss, timeoutMs: number): Promise<void> {
   await boss.stop({ graceful: true, timeout: timeoutMs, close: true });
+}
+
+/**
+ * pg-boss inside one of our drizzle transactions, so a job is inserted atomically with the rows it
+ * is about (what `fromDrizzle` does), its statements named: pg-boss's insert is a large statement
+ * that PostgreSQL would otherwise parse and plan on every call.
+ */
+export function jobsIn(tx: Db): {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+} {
+  return {
+    executeSql: async (text, values = []) => ({ rows: await runStatement(tx, statement(text), values) }),
+  };
 }

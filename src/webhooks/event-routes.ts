@@ -7,7 +7,7 @@ import type { Db } from '../db/client.ts';
 import { type WebhookEventRow, webhookEvents } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { PgBoss } from '../jobs/boss.ts';
-import { PROCESS_QUEUE } from './inbox-writer.ts';
+import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
 
 const Status = z.enum(['pending', 'processing', 'processed', 'failed', 'dead']);
 const EventView = z.object({
@@ -163,7 +163,8 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
           .set({ status: 'pending', attempts: 0, lastError: null, updatedAt: new Date() })
           .where(eq(webhookEvents.id, row.id))
           .returning();
-        await boss.send(PROCESS_QUEUE, { eventRowId: row.id }, { db: fromDrizzle(tx as never, sql) });
+        const job: ProcessJob = { eventRowIds: [row.id] };
+        await boss.send(PROCESS_QUEUE, job, { db: fromDrizzle(tx as never, sql) });
         await recordAudit(tx, {
           actor: 'api',
           action: 'webhook.replayed',

@@ -1,24 +1,28 @@
-import { sql } from 'drizzle-orm';
-import { fromDrizzle } from 'pg-boss';
-import type { Db } from '../db/client.ts';
-import { webhookEvents } from '../db/schema.ts';
+import { type Database, runStatement, statement } from '../db/client.ts';
 import { makeId } from '../ids.ts';
-import type { PgBoss } from '../jobs/boss.ts';
+import { jobsIn, type PgBoss } from '../jobs/boss.ts';
 import type { Metrics } from '../metrics.ts';
+import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
 
 /**
  * The inbox write, with group commit.
  *
  * Each verified delivery becomes one row keyed uniquely by (integration,
- * event id), inserted with ON CONFLICT DO NOTHING RETURNING, and its
- * processing job is enqueued by pg-boss in the same transaction: an event is
- * never stored without being scheduled, nor scheduled without being stored.
- * Concurrent deliveries are gathered for at most `maxWaitMs` (or until
- * `maxBatch`) and written by one multi-row statement and one commit; every
- * request still waits for its own row's commit before it is answered.
+ * event id), inserted with ON CONFLICT DO NOTHING RETURNING, and the job that
+ * processes the rows a transaction stored is enqueued by pg-boss in that same
+ * transaction: an event is never stored without being scheduled, nor
+ * scheduled without being stored.
+ *
+ * Batching: at most `maxInFlight` transactions are open at once; deliveries
+ * that arrive meanwhile wait and go together (up to `maxBatch`) in the next
+ * one, as one multi-row statement and one commit. So an idle tether writes a
+ * delivery at once, and a busy one writes bigger batches, each bounded in
+ * time by one commit. Every request still waits for its own row's commit
+ * before it is answered. A failed transaction stores none of its rows: when
+ * the database refused a row, the rows are written again one by one, so only
+ * that delivery fails; otherwise every request in it fails (a 503, so the
+ * sender delivers again).
  */
-export const PROCESS_QUEUE = 'webhooks.process';
-
 export interface InboxEntry {
   integrationKey: string;
   source: string;
@@ -42,72 +46,121 @@ interface Pending {
 
 export interface InboxWriter {
   write(entry: InboxEntry): Promise<InboxResult>;
+  /** True while deliveries are coming in (one was written in the last 100 ms). */
+  receiving(): boolean;
 }
 
-export function makeInboxWriter(deps: {
-  db: Db;
-  boss: PgBoss;
-  metrics: Metrics;
+export interface InboxWriterOptions {
+  /** Rows per transaction at most (default 256). */
   maxBatch?: number;
-  maxWaitMs?: number;
-}): InboxWriter {
-  const maxBatch = deps.maxBatch ?? 64;
-  const maxWaitMs = deps.maxWaitMs ?? 2;
-  let waiting: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  /** Transactions open at once (default 2 on PostgreSQL; PGlite runs one at a time anyway). */
+  maxInFlight?: number;
+  /** Called after each commit that stored new events: wakes this process's workers. */
+  onStored?: () => void;
+}
 
-  function flush(): void {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = waiting;
-    waiting = [];
-    if (batch.length === 0) return;
-    deps.metrics.inboxBatch.observe(batch.length);
-    commit(batch).then(
-      (inserted) => {
-        for (const item of batch)
-          item.resolve({ id: inserted.has(item.id) ? item.id : null, duplicate: !inserted.has(item.id) });
-      },
-      (error) => {
+/** How long after the last delivery the writer still counts as receiving. */
+const RECEIVING_WINDOW_MS = 100;
+
+const INSERT_EVENTS = statement(`
+  insert into webhook_events (id, integration_key, source, event_id, type, payload, status)
+  select id, integration_key, source, event_id, type, payload, 'pending'
+  from json_to_recordset($1::json)
+    as e(id text, integration_key text, source text, event_id text, type text, payload jsonb)
+  on conflict (integration_key, event_id) do nothing
+  returning id`);
+
+/**
+ * A refusal that one row can cause (SQLSTATE class 22, data exception, or 23, integrity
+ * violation), as opposed to the database being unreachable or the transaction failing as a whole.
+ */
+function isRowFault(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return false;
+}
+
+export function makeInboxWriter(
+  deps: { database: Database; boss: PgBoss; metrics: Metrics },
+  options: InboxWriterOptions = {},
+): InboxWriter {
+  const maxBatch = options.maxBatch ?? 256;
+  const maxInFlight = options.maxInFlight ?? (deps.database.kind === 'pglite' ? 1 : 2);
+  let waiting: Pending[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+  let lastWriteAt = Number.NEGATIVE_INFINITY;
+
+  // Deferred to the end of this turn of the event loop, so deliveries parsed together go together.
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(pump);
+  }
+
+  function pump(): void {
+    scheduled = false;
+    while (inFlight < maxInFlight && waiting.length > 0) {
+      const batch = waiting.length <= maxBatch ? waiting : waiting.slice(0, maxBatch);
+      waiting = batch === waiting ? [] : waiting.slice(maxBatch);
+      inFlight += 1;
+      deps.metrics.inboxBatch.observe(batch.length);
+      write(batch).finally(() => {
+        inFlight -= 1;
+        if (waiting.length > 0) schedule();
+      });
+    }
+  }
+
+  /** Commits a batch and settles its requests; never rejects. */
+  async function write(batch: Pending[]): Promise<void> {
+    let inserted: Set<string>;
+    try {
+      inserted = await commit(batch);
+    } catch (error) {
+      if (batch.length === 1 || !isRowFault(error)) {
         for (const item of batch) item.reject(error);
-      },
-    );
+        return;
+      }
+      // The database refused one of the rows: each alone, so only that delivery fails.
+      for (const item of batch) await write([item]);
+      return;
+    }
+    for (const item of batch) {
+      const stored = inserted.has(item.id);
+      item.resolve({ id: stored ? item.id : null, duplicate: !stored });
+    }
+    if (inserted.size > 0) options.onStored?.();
   }
 
   async function commit(batch: Pending[]): Promise<Set<string>> {
-    return deps.db.transaction(async (tx) => {
-      const rows = await tx
-        .insert(webhookEvents)
-        .values(
-          batch.map(({ entry, id }) => ({
-            id,
-            integrationKey: entry.integrationKey,
-            source: entry.source,
-            eventId: entry.eventId,
-            type: entry.type,
-            payload: entry.payload,
-            status: 'pending' as const,
-          })),
-        )
-        .onConflictDoNothing({ target: [webhookEvents.integrationKey, webhookEvents.eventId] })
-        .returning({ id: webhookEvents.id });
-      if (rows.length > 0) {
-        await deps.boss.insert(
-          PROCESS_QUEUE,
-          rows.map((row) => ({ data: { eventRowId: row.id } })),
-          { db: fromDrizzle(tx as never, sql) },
-        );
+    const rows = batch.map(({ entry, id }) => ({
+      id,
+      integration_key: entry.integrationKey,
+      source: entry.source,
+      event_id: entry.eventId,
+      type: entry.type,
+      payload: entry.payload,
+    }));
+    return deps.database.db.transaction(async (tx) => {
+      const inserted = await runStatement<{ id: string }>(tx, INSERT_EVENTS, [JSON.stringify(rows)]);
+      if (inserted.length > 0) {
+        const job: ProcessJob = { eventRowIds: inserted.map((row) => row.id) };
+        await deps.boss.insert(PROCESS_QUEUE, [{ data: job }], { db: jobsIn(tx) });
       }
-      return new Set(rows.map((row) => row.id));
+      return new Set(inserted.map((row) => row.id));
     });
   }
 
   return {
+    receiving: () => Date.now() - lastWriteAt < RECEIVING_WINDOW_MS,
     write(entry) {
       return new Promise<InboxResult>((resolve, reject) => {
         waiting.push({ entry, id: makeId('wev'), resolve, reject });
-        if (waiting.length >= maxBatch) flush();
-        else timer ??= setTimeout(flush, maxWaitMs);
+        lastWriteAt = Date.now();
+        schedule();
       });
     },
   };

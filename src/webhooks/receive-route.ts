@@ -29,23 +29,39 @@ export interface ReceiveDeps {
   bodyLimitBytes: number;
 }
 
+/** Not answered 2xx, so the sender delivers again: a 503 with a hint when. */
+const unavailable = (message: string) =>
+  new AppError('service_unavailable', message, { retryAfterSeconds: 5 });
+
 /** How long a verifier (and the integration row it came from) is reused before re-reading. */
 const VERIFIER_TTL_MS = 1000;
 
 export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) => {
   const registry = makeWebhookVerifierRegistry();
-  const verifiers = new Map<
-    string,
-    { at: number; updatedAt: number; source: WebhookSource; verifier: WebhookVerifier }
-  >();
+  type Found = { at: number; updatedAt: number; source: WebhookSource; verifier: WebhookVerifier };
+  const verifiers = new Map<string, Found>();
+  // One read of a key at a time: when the cached entry lapses under load, the deliveries that
+  // arrive meanwhile share that read instead of each querying the integration again.
+  const reading = new Map<string, Promise<Found | null>>();
 
-  async function verifierFor(key: string) {
+  function verifierFor(key: string): Found | Promise<Found | null> {
     const cached = verifiers.get(key);
     if (cached && Date.now() - cached.at < VERIFIER_TTL_MS) return cached;
+    let read = reading.get(key);
+    if (!read) {
+      read = readVerifier(key, cached).finally(() => reading.delete(key));
+      reading.set(key, read);
+    }
+    return read;
+  }
+
+  async function readVerifier(key: string, cached: Found | undefined): Promise<Found | null> {
     let row: IntegrationRow;
     try {
       row = await getIntegrationRow(deps.db, key);
-    } catch {
+    } catch (error) {
+      // Not found is an answer (404); anything else (the database is away) is thrown: a 503.
+      if (!(error instanceof AppError && error.code === 'not_found')) throw error;
       verifiers.delete(key);
       return null;
     }
@@ -85,7 +101,13 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
     },
     async (request, reply) => {
       const key = request.params.integrationKey;
-      const found = await verifierFor(key);
+      let found: Found | null;
+      try {
+        found = await verifierFor(key);
+      } catch (error) {
+        request.log.error({ err: error, integration: key }, 'webhook integration lookup failed');
+        return sendError(reply, unavailable('The webhook integration could not be read; deliver it again.'));
+      }
       if (!found)
         return sendError(reply, new AppError('not_found', `No webhook integration with key "${key}".`));
       const rawBody = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
@@ -107,12 +129,7 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
       } catch (error) {
         // Not stored, so not acknowledged: a 503 makes the sender deliver it again.
         request.log.error({ err: error, integration: key }, 'webhook inbox write failed');
-        return sendError(
-          reply,
-          new AppError('service_unavailable', 'The event could not be stored; deliver it again.', {
-            retryAfterSeconds: 5,
-          }),
-        );
+        return sendError(reply, unavailable('The event could not be stored; deliver it again.'));
       }
       deps.metrics.webhooks.inc({
         source: found.source,

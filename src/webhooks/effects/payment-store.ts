@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { and, eq, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { and, eq } from 'drizzle-orm';
+import { type Db, runStatement, statement } from '../../db/client.ts';
 import { payments } from '../../db/schema.ts';
+import { makeId } from '../../ids.ts';
 import { DISPUTE_STATUS_RANK, type PaymentStatus, paymentStatusRank } from './payment-status.ts';
 import type { EffectResult } from './types.ts';
 
@@ -22,6 +22,41 @@ export interface PaymentEvidence {
   eventId: string;
 }
 
+/** The dispute ladder as a SQL CASE over a dispute_status expression; unknown or null → 0. */
+function disputeRankSql(column: string): string {
+  const whens = Object.entries(DISPUTE_STATUS_RANK).map(([name, rank]) => `when '${name}' then ${rank}`);
+  return `(case ${column} ${whens.join(' ')} else 0 end)`;
+}
+
+// Written once, as text, and run as a named statement: it runs once per payment event, and
+// building it with the query builder (and PostgreSQL parsing it) on every call cost more CPU
+// than running it.
+const ADVANCES = 'payments.status_rank < excluded.status_rank';
+const fill = (column: string) =>
+  `case when ${ADVANCES} then coalesce(excluded.${column}, payments.${column}) else coalesce(payments.${column}, excluded.${column}) end`;
+const blank = (column: string) => `(payments.${column} is null and excluded.${column} is not null)`;
+const CURRENT_DISPUTE = disputeRankSql('payments.dispute_status');
+const INCOMING_DISPUTE = disputeRankSql('excluded.dispute_status');
+const UPSERT = statement(`
+  insert into payments (id, provider, integration_key, provider_object_id, status, status_rank,
+    amount, currency, customer, refunded_amount, dispute_status, last_event_id)
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  on conflict (provider, provider_object_id) do update set
+    status = case when ${ADVANCES} then excluded.status else payments.status end,
+    status_rank = greatest(payments.status_rank, excluded.status_rank),
+    amount = ${fill('amount')},
+    currency = ${fill('currency')},
+    customer = ${fill('customer')},
+    refunded_amount = greatest(payments.refunded_amount, excluded.refunded_amount),
+    dispute_status = case when ${INCOMING_DISPUTE} > ${CURRENT_DISPUTE} then excluded.dispute_status else payments.dispute_status end,
+    last_event_id = excluded.last_event_id,
+    updated_at = now()
+  where ${ADVANCES}
+    or excluded.refunded_amount > payments.refunded_amount
+    or ${INCOMING_DISPUTE} > ${CURRENT_DISPUTE}
+    or ${blank('amount')} or ${blank('currency')} or ${blank('customer')}
+  returning status, dispute_status`);
+
 /**
  * Records evidence about a payment in ONE statement, so it stays forward-only with any number of
  * concurrent writers: `INSERT … ON CONFLICT (provider, provider_object_id) DO UPDATE … WHERE`
@@ -34,57 +69,25 @@ export interface PaymentEvidence {
  * amount can change before it is paid); without one they only fill blanks.
  */
 export async function recordPayment(tx: Db, evidence: PaymentEvidence): Promise<EffectResult> {
-  const advances = sql`${payments.statusRank} < excluded.status_rank`;
-  const fill = (column: 'amount' | 'currency' | 'customer') => {
-    const current = payments[column];
-    const incoming = sql.raw(`excluded.${current.name}`);
-    return sql`case when ${advances} then coalesce(${incoming}, ${current}) else coalesce(${current}, ${incoming}) end`;
-  };
-  const blank = (column: 'amount' | 'currency' | 'customer') =>
-    sql`(${payments[column]} is null and ${sql.raw(`excluded.${payments[column].name}`)} is not null)`;
-  const incomingDispute = disputeRank(sql.raw('excluded.dispute_status'));
-  const currentDispute = disputeRank(sql`${payments.disputeStatus}`);
-
-  const rows = await tx
-    .insert(payments)
-    .values({
-      id: `pay_${randomBytes(12).toString('base64url')}`,
-      provider: evidence.provider,
-      integrationKey: evidence.integrationKey,
-      providerObjectId: evidence.objectId,
-      status: evidence.status,
-      statusRank: paymentStatusRank(evidence.status),
-      amount: evidence.amount ?? null,
-      currency: evidence.currency?.toUpperCase() ?? null,
-      customer: evidence.customer ?? null,
-      refundedAmount: evidence.refundedAmount ?? 0,
-      disputeStatus: evidence.disputeStatus ?? null,
-      lastEventId: evidence.eventId,
-    })
-    .onConflictDoUpdate({
-      target: [payments.provider, payments.providerObjectId],
-      set: {
-        status: sql`case when ${advances} then excluded.status else ${payments.status} end`,
-        statusRank: sql`greatest(${payments.statusRank}, excluded.status_rank)`,
-        amount: fill('amount'),
-        currency: fill('currency'),
-        customer: fill('customer'),
-        refundedAmount: sql`greatest(${payments.refundedAmount}, excluded.refunded_amount)`,
-        disputeStatus: sql`case when ${incomingDispute} > ${currentDispute} then excluded.dispute_status else ${payments.disputeStatus} end`,
-        lastEventId: sql`excluded.last_event_id`,
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql`${advances}
-        or excluded.refunded_amount > ${payments.refundedAmount}
-        or ${incomingDispute} > ${currentDispute}
-        or ${blank('amount')} or ${blank('currency')} or ${blank('customer')}`,
-    })
-    .returning({ status: payments.status, disputeStatus: payments.disputeStatus });
+  const rows = await runStatement<{ status: string; dispute_status: string | null }>(tx, UPSERT, [
+    makeId('pay'),
+    evidence.provider,
+    evidence.integrationKey,
+    evidence.objectId,
+    evidence.status,
+    paymentStatusRank(evidence.status),
+    evidence.amount ?? null,
+    evidence.currency?.toUpperCase() ?? null,
+    evidence.customer ?? null,
+    evidence.refundedAmount ?? 0,
+    evidence.disputeStatus ?? null,
+    evidence.eventId,
+  ]);
 
   const name = `${evidence.provider} payment ${evidence.objectId}`;
   const [row] = rows;
   if (row) {
-    const dispute = row.disputeStatus ? ` (dispute ${row.disputeStatus})` : '';
+    const dispute = row.dispute_status ? ` (dispute ${row.dispute_status})` : '';
     return { effect: 'applied', detail: `${name} is ${row.status}${dispute}` };
   }
   const [current] = await tx
@@ -108,12 +111,4 @@ export async function paymentAmount(
     .from(payments)
     .where(and(eq(payments.provider, provider), eq(payments.providerObjectId, objectId)));
   return row?.amount ?? undefined;
-}
-
-/** The dispute ladder as a SQL CASE over a dispute_status expression; unknown or null → 0. */
-function disputeRank(status: SQL): SQL {
-  const whens = Object.entries(DISPUTE_STATUS_RANK).map(
-    ([name, rank]) => sql`when ${sql.raw(`'${name}'`)} then ${sql.raw(String(rank))}`,
-  );
-  return sql`(case ${status} ${sql.join(whens, sql` `)} else 0 end)`;
 }

@@ -32,6 +32,10 @@ const Order = z.looseObject({
 });
 const eventOf = <S extends z.ZodType>(resource: S) =>
   z.looseObject({ id: z.string(), event_type: z.string(), resource });
+// Built once: a zod schema compiles itself on first use, which costs far more than a parse.
+const CaptureEvent = eventOf(Capture);
+const OrderEvent = eventOf(Order);
+const RefundEvent = eventOf(Refund);
 
 /** PayPal's currencies without a minor unit; every other PayPal currency has two decimals. */
 const ZERO_DECIMAL = new Set(['HUF', 'JPY', 'TWD']);
@@ -51,7 +55,7 @@ type Evidence = Omit<PaymentEvidence, 'provider' | 'integrationKey' | 'eventId'>
 const capture =
   (status: PaymentStatus) =>
   (event: WebhookEffectInput): Evidence => {
-    const c = parsePayload(eventOf(Capture), event).resource;
+    const c = parsePayload(CaptureEvent, event).resource;
     return {
       objectId: c.id,
       status,
@@ -63,7 +67,7 @@ const capture =
 const order =
   (status: PaymentStatus) =>
   (event: WebhookEffectInput): Evidence => {
-    const o = parsePayload(eventOf(Order), event).resource;
+    const o = parsePayload(OrderEvent, event).resource;
     const amounts = (o.purchase_units ?? []).flatMap((u) => (u.amount ? [u.amount] : []));
     const currencies = new Set(amounts.map((a) => a.currency_code));
     const total = currencies.size === 1 ? amounts.reduce((sum, a) => sum + toMinorUnits(a), 0) : undefined;
@@ -92,7 +96,7 @@ function captureIdOf(refund: z.infer<typeof Refund>): string | undefined {
  * refund is recorded as partially_refunded: the lower rank, which a later refund can still raise.
  */
 async function refund(tx: Db, event: WebhookEffectInput, status?: 'reversed'): Promise<Evidence> {
-  const r = parsePayload(eventOf(Refund), event).resource;
+  const r = parsePayload(RefundEvent, event).resource;
   const captureId = captureIdOf(r) ?? (status === 'reversed' ? r.id : undefined);
   if (!captureId) {
     throw new Error(

@@ -54,6 +54,12 @@ const Invoice = z.looseObject({
 
 const eventOf = <S extends z.ZodType>(object: S) =>
   z.looseObject({ id: z.string(), type: z.string(), data: z.looseObject({ object }) });
+// Built once: a zod schema compiles itself on first use, which costs far more than a parse.
+const PaymentIntentEvent = eventOf(PaymentIntent);
+const ChargeEvent = eventOf(Charge);
+const DisputeEvent = eventOf(Dispute);
+const SessionEvent = eventOf(Session);
+const InvoiceEvent = eventOf(Invoice);
 
 type Evidence = Omit<PaymentEvidence, 'provider' | 'integrationKey' | 'eventId'>;
 type Handler = (event: WebhookEffectInput) => Evidence | EffectResult;
@@ -61,7 +67,7 @@ type Handler = (event: WebhookEffectInput) => Evidence | EffectResult;
 const fromIntent =
   (status: PaymentStatus | ((piStatus: string | undefined) => PaymentStatus)): Handler =>
   (event) => {
-    const pi = parsePayload(eventOf(PaymentIntent), event).data.object;
+    const pi = parsePayload(PaymentIntentEvent, event).data.object;
     const evidence = typeof status === 'function' ? status(pi.status) : status;
     return {
       objectId: pi.id,
@@ -84,7 +90,7 @@ const INTENT_STATUS: Record<string, PaymentStatus> = {
 const fromSession =
   (paid: PaymentStatus, unpaid: PaymentStatus): Handler =>
   (event) => {
-    const s = parsePayload(eventOf(Session), event).data.object;
+    const s = parsePayload(SessionEvent, event).data.object;
     if (s.mode === 'setup' || s.payment_status === 'no_payment_required') {
       return { effect: 'ignored', detail: `Checkout Session ${s.id} takes no payment` };
     }
@@ -100,7 +106,7 @@ const fromSession =
 const fromInvoice =
   (status: PaymentStatus): Handler =>
   (event) => {
-    const inv = parsePayload(eventOf(Invoice), event).data.object;
+    const inv = parsePayload(InvoiceEvent, event).data.object;
     const viaPayments = inv.payments?.data.find((p) => p.payment?.payment_intent)?.payment?.payment_intent;
     return {
       objectId: inv.payment_intent ?? viaPayments ?? inv.id,
@@ -113,7 +119,7 @@ const fromInvoice =
 
 /** A dispute only exists on a paid charge: it is evidence of `succeeded`, and of its own status. */
 const fromDispute: Handler = (event) => {
-  const d = parsePayload(eventOf(Dispute), event).data.object;
+  const d = parsePayload(DisputeEvent, event).data.object;
   return {
     objectId: d.payment_intent ?? d.charge ?? d.id,
     status: 'succeeded',
@@ -133,7 +139,7 @@ const HANDLERS: Record<string, Handler> = {
   'payment_intent.canceled': fromIntent('canceled'),
   'payment_intent.succeeded': fromIntent('succeeded'),
   'charge.refunded': (event) => {
-    const c = parsePayload(eventOf(Charge), event).data.object;
+    const c = parsePayload(ChargeEvent, event).data.object;
     return {
       objectId: c.payment_intent ?? c.id,
       status: c.refunded ? 'refunded' : refundStatus(c.amount, c.amount_refunded),

@@ -38,7 +38,12 @@ export function bodyText(rawBody: Uint8Array): string | undefined {
   }
 }
 
-/** The body as a JSON object (not an array or a scalar), or undefined. */
+/**
+ * The body as a JSON object (not an array or a scalar), or undefined. Also undefined when a
+ * string in it holds U+0000: PostgreSQL's jsonb cannot store that character, so such an event
+ * could never be written to the inbox (it is refused as malformed rather than answered 503
+ * forever).
+ */
 export function jsonObject(
   rawBody: Uint8Array,
   reviver?: (key: string, value: unknown, context?: { source?: string }) => unknown,
@@ -47,10 +52,20 @@ export function jsonObject(
   if (text === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(text, reviver);
-    return isRecord(parsed) ? parsed : undefined;
+    if (!isRecord(parsed)) return undefined;
+    // The escape is the only way JSON text can carry U+0000; most bodies skip the walk.
+    if (text.includes('\\u0000') && holdsNul(parsed)) return undefined;
+    return parsed;
   } catch {
     return undefined;
   }
+}
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (typeof value !== 'object' || value === null) return false;
+  for (const [key, item] of Object.entries(value)) if (key.includes('\0') || holdsNul(item)) return true;
+  return false;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

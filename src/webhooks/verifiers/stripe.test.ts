@@ -107,7 +107,15 @@ describe('Stripe verifier', () => {
   });
 
   it('rejects a verified body that is not an event as malformed_payload, never throwing', async () => {
-    for (const body of ['not json', '[]', '{"id":"evt_1"}', '{"type":"x"}', '{"id":7,"type":"x"}']) {
+    const unstorable = '{"id":"evt_nul","type":"x","data":{"object":{"name":"a\\u0000b"}}}';
+    for (const body of [
+      'not json',
+      '[]',
+      '{"id":"evt_1"}',
+      '{"type":"x"}',
+      '{"id":7,"type":"x"}',
+      unstorable,
+    ]) {
       expect(await verifier.verify(signed(body), NOW), body).toMatchObject({ reason: 'malformed_payload' });
     }
   });
@@ -154,7 +162,8 @@ describe('Stripe verifier', () => {
               return false;
             }
           });
-          expect(ours.ok).toBe(official);
+          // The one deliberate difference: a string holding U+0000 cannot be stored (request.ts).
+          expect(ours.ok).toBe(official && !Object.values(event).some((value) => value.includes('\0')));
         },
       ),
       { numRuns: 300 },

@@ -9,8 +9,9 @@ import { accept, reject, type VerifyResult, type WebhookRequest, type WebhookVer
 // order, so a timestamp rejection means an authentic but stale (or future) delivery:
 //   header present → header well-formed → a signature matches → t within the window → JSON event.
 // This is stripe-node's constructEvent over the raw bytes (stripe.test.ts proves the two agree
-// by a property test), with two differences: comparisons go through safeEqual, and the future
-// side of the window is bounded too (stripe-node accepts any future t).
+// by a property test), with three differences: comparisons go through safeEqual, the future
+// side of the window is bounded too (stripe-node accepts any future t), and an event with U+0000
+// in a string is refused as malformed (PostgreSQL cannot store it; see request.ts).
 
 export const STRIPE_DEFAULT_TOLERANCE_SECONDS = 300;
 

@@ -1,0 +1,134 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { type PgBoss, startBoss, stopBoss } from '../jobs/boss.ts';
+import { makeMetrics } from '../metrics.ts';
+import { type InboxEntry, makeInboxWriter } from './inbox-writer.ts';
+import { PROCESS_QUEUE, processJobEventIds } from './process-queue.ts';
+
+describe('inbox writer', () => {
+  let t: TestDatabase;
+  let boss: PgBoss;
+  beforeAll(async () => {
+    t = await makeTestDatabase();
+    await migrate(t.database);
+    boss = await startBoss(t.database, pino({ level: 'silent' }));
+    await boss.createQueue(PROCESS_QUEUE);
+  });
+  afterAll(async () => {
+    await stopBoss(boss, 1000);
+    await t.dispose();
+  });
+
+  const query = <R>(text: string, params?: unknown[]) =>
+    t.database.withSession((s) => s.query<R>(text, params));
+  const entry = (eventId: string, payload: unknown = { id: eventId }): InboxEntry => ({
+    integrationKey: 'inbox-test',
+    source: 'stripe',
+    eventId,
+    type: 'payment_intent.succeeded',
+    payload,
+  });
+  const jobsNaming = async (ids: string[]) => {
+    const jobs = await query<{ data: unknown }>('select data from pgboss.job where name = $1', [
+      PROCESS_QUEUE,
+    ]);
+    return jobs.filter((job) => processJobEventIds(job.data).some((id) => ids.includes(id)));
+  };
+
+  it('writes concurrent deliveries in a few transactions, each with one job naming its rows', async () => {
+    const metrics = makeMetrics();
+    const inbox = makeInboxWriter({ database: t.database, boss, metrics }, { maxInFlight: 1, maxBatch: 64 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => inbox.write(entry(`evt_many_${i}`))),
+    );
+
+    expect(results.every((r) => !r.duplicate && r.id)).toBe(true);
+    const rows = await query<{ id: string }>(
+      "select id from webhook_events where event_id like 'evt_many_%'",
+    );
+    expect(rows).toHaveLength(200);
+    const batches = (await metrics.inboxBatch.get()).values.find((v) => v.metricName?.endsWith('_count'));
+    // 200 writes at most 64 a transaction, one transaction at a time: 4 to 5 of them, not 200.
+    expect(batches?.value).toBeGreaterThanOrEqual(4);
+    expect(batches?.value).toBeLessThanOrEqual(5);
+    const jobs = await jobsNaming(rows.map((r) => r.id));
+    expect(jobs.length).toBe(batches?.value);
+    expect(jobs.flatMap((job) => processJobEventIds(job.data)).sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+
+  it('writes a delivery at once when nothing else is being written', async () => {
+    const inbox = makeInboxWriter({ database: t.database, boss, metrics: makeMetrics() });
+    const started = Date.now();
+    const result = await inbox.write(entry('evt_alone'));
+    expect(result.duplicate).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('stores one row for the same event delivered twice in one batch, and calls the second a duplicate', async () => {
+    const inbox = makeInboxWriter({ database: t.database, boss, metrics: makeMetrics() }, { maxInFlight: 1 });
+    const [first, second] = await Promise.all([
+      inbox.write(entry('evt_twice')),
+      inbox.write(entry('evt_twice')),
+    ]);
+    expect([first!.duplicate, second!.duplicate].sort()).toEqual([false, true]);
+    expect(await query("select id from webhook_events where event_id = 'evt_twice'")).toHaveLength(1);
+    const again = await inbox.write(entry('evt_twice'));
+    expect(again).toEqual({ id: null, duplicate: true });
+  });
+
+  it('fails only the delivery the database refuses and stores the rest of its batch', async () => {
+    await query(`create function refuse_poison() returns trigger language plpgsql as $$
+      begin
+        if new.event_id = 'evt_poison' then raise exception 'refused' using errcode = '22023'; end if;
+        return new;
+      end $$;
+      create trigger refuse_poison before insert on webhook_events for each row execute function refuse_poison();`);
+    try {
+      const inbox = makeInboxWriter(
+        { database: t.database, boss, metrics: makeMetrics() },
+        { maxInFlight: 1 },
+      );
+      const writes = ['evt_fine_1', 'evt_poison', 'evt_fine_2'].map((id) => inbox.write(entry(id)));
+      const settled = await Promise.allSettled(writes);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const stored = await query<{ event_id: string }>(
+        "select event_id from webhook_events where event_id in ('evt_fine_1', 'evt_poison', 'evt_fine_2') order by event_id",
+      );
+      expect(stored.map((r) => r.event_id)).toEqual(['evt_fine_1', 'evt_fine_2']);
+    } finally {
+      await query('drop trigger refuse_poison on webhook_events; drop function refuse_poison();');
+    }
+  });
+
+  it('fails every delivery of a transaction that fails as a whole, storing none of them', async () => {
+    // The job insert fails (not a row of ours): the events must not stay stored without their job.
+    await query(`create function refuse_jobs() returns trigger language plpgsql as $$
+      begin raise exception 'job queue refused'; end $$;
+      create trigger refuse_jobs before insert on pgboss.job_common for each row execute function refuse_jobs();`);
+    try {
+      const inbox = makeInboxWriter(
+        { database: t.database, boss, metrics: makeMetrics() },
+        { maxInFlight: 1 },
+      );
+      const settled = await Promise.allSettled([
+        inbox.write(entry('evt_lost_1')),
+        inbox.write(entry('evt_lost_2')),
+      ]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+      expect(await query("select id from webhook_events where event_id like 'evt_lost_%'")).toEqual([]);
+    } finally {
+      await query('drop trigger refuse_jobs on pgboss.job_common; drop function refuse_jobs();');
+    }
+  });
+
+  it('counts as receiving while deliveries come in, and not long after', async () => {
+    const inbox = makeInboxWriter({ database: t.database, boss, metrics: makeMetrics() });
+    expect(inbox.receiving()).toBe(false);
+    await inbox.write(entry('evt_receiving'));
+    expect(inbox.receiving()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(inbox.receiving()).toBe(false);
+  });
+});

@@ -1,0 +1,144 @@
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { type PgBoss, startBoss, stopBoss } from '../jobs/boss.ts';
+import { makeMetrics } from '../metrics.ts';
+import { makeStripeEvent } from '../sandbox/webhooks/stripe-events.ts';
+import { makeInboxWriter } from './inbox-writer.ts';
+import { DEAD_QUEUE } from './process-queue.ts';
+import { type ProcessOptions, startWebhookProcessing, type WebhookProcessing } from './process-worker.ts';
+
+/**
+ * The worker on a real database and pg-boss, one worker set per test: batches, a bad event
+ * failing alone, pg-boss's retry of a failed event, the dead letter, and giving way to ingest.
+ */
+describe('webhook process worker', () => {
+  let t: TestDatabase;
+  let boss: PgBoss;
+  const logger = pino({ level: 'silent' });
+  beforeAll(async () => {
+    t = await makeTestDatabase();
+    await migrate(t.database);
+  });
+  afterAll(() => t.dispose());
+  // Tests that hold the background worker back (so they drive processing themselves) let it go here.
+  let holdWorker = false;
+  afterEach(async () => {
+    holdWorker = false;
+    await stopBoss(boss, 5000);
+  });
+
+  async function start(options: ProcessOptions = {}) {
+    boss = await startBoss(t.database, logger);
+    let processing: WebhookProcessing | undefined;
+    const inbox = makeInboxWriter(
+      { database: t.database, boss, metrics: makeMetrics() },
+      { onStored: () => processing?.wake() },
+    );
+    processing = await startWebhookProcessing(
+      boss,
+      { db: t.database.db, logger, metrics: makeMetrics() },
+      { pollingIntervalSeconds: 0.5, ...options },
+    );
+    const deliver = async (objectId: string) => {
+      const event = makeStripeEvent('payment_intent.succeeded', { object: { id: objectId } });
+      const { id } = await inbox.write({
+        integrationKey: 'worker-test',
+        source: 'stripe',
+        eventId: event.id,
+        type: event.type,
+        payload: event,
+      });
+      return id!;
+    };
+    return { processing, deliver };
+  }
+
+  const query = <R>(text: string, params?: unknown[]) =>
+    t.database.withSession((s) => s.query<R>(text, params));
+  const statusOf = async (id: string) =>
+    (
+      await query<{ status: string; attempts: number }>(
+        'select status, attempts from webhook_events where id = $1',
+        [id],
+      )
+    )[0];
+  const waitFor = async (id: string, status: string, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await statusOf(id);
+      if (row?.status === status) return row;
+      if (Date.now() > deadline) expect(row?.status, `event ${id}`).toBe(status);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const failFor = (objectId: string, times: number) =>
+    query(`create sequence fail_${objectId};
+      create function fail_${objectId}() returns trigger language plpgsql as $$
+      begin
+        if new.provider_object_id = '${objectId}' and nextval('fail_${objectId}') <= ${times} then raise exception 'injected failure'; end if;
+        return new;
+      end $$;
+      create trigger fail_${objectId} before insert or update on payments for each row execute function fail_${objectId}();`);
+  const paymentsOf = (objectIds: string[]) =>
+    query<{ provider_object_id: string }>(
+      'select provider_object_id from payments where provider_object_id = any($1::text[]) order by 1',
+      [objectIds],
+    );
+
+  it('applies a batch together, and when one event fails only that one fails', async () => {
+    // The background worker would race this test for the rows: hold it back meanwhile.
+    holdWorker = true;
+    const { processing, deliver } = await start({ ingestSaturated: () => holdWorker, maxYieldMs: 60_000 });
+    // Twice: once for the batch's transaction, once for the event's own.
+    await failFor('pi_batch_bad', 2);
+    const ids = [await deliver('pi_batch_a'), await deliver('pi_batch_bad'), await deliver('pi_batch_b')];
+    const outcomes = await processing.processEvents(ids);
+    expect(ids.map((id) => outcomes.get(id))).toEqual(['processed', 'failed', 'processed']);
+    expect(
+      (await paymentsOf(['pi_batch_a', 'pi_batch_b', 'pi_batch_bad'])).map((r) => r.provider_object_id),
+    ).toEqual(['pi_batch_a', 'pi_batch_b']);
+    expect(await statusOf(ids[1]!)).toEqual({ status: 'failed', attempts: 1 });
+    // Again: the processed ones are skipped (not applied twice), the failed one now succeeds.
+    const again = await processing.processEvents(ids);
+    expect(ids.map((id) => again.get(id))).toEqual(['skipped', 'processed', 'skipped']);
+    expect(await paymentsOf(['pi_batch_bad'])).toHaveLength(1);
+  });
+
+  it('retries the job of a failed event with backoff until the event is processed', async () => {
+    const { deliver } = await start();
+    await failFor('pi_retried', 1);
+    const id = await deliver('pi_retried');
+    const row = await waitFor(id, 'processed');
+    expect(row.attempts).toBe(2);
+    expect(await paymentsOf(['pi_retried'])).toHaveLength(1);
+  });
+
+  it('marks dead what a job pg-boss gave up on still holds open, with an audit entry', async () => {
+    holdWorker = true;
+    const { deliver } = await start({ ingestSaturated: () => holdWorker, maxYieldMs: 60_000 });
+    const id = await deliver('pi_abandoned');
+    await boss.send(DEAD_QUEUE, { eventRowIds: [id] });
+    await waitFor(id, 'dead');
+    const audit = await query<{ action: string }>('select action from audit_log where subject_id = $1', [id]);
+    expect(audit.map((a) => a.action)).toEqual(['webhook.dead']);
+  });
+
+  it('gives way to ingest while it is saturated, for at most the yield bound', async () => {
+    const { deliver } = await start({ ingestSaturated: () => true, maxYieldMs: 1500 });
+    const started = Date.now();
+    const id = await deliver('pi_yielded');
+    await waitFor(id, 'processed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('processes at once, woken by the inbox, when ingest is not saturated', async () => {
+    const { deliver } = await start({ ingestSaturated: () => false, pollingIntervalSeconds: 30 });
+    const started = Date.now();
+    const id = await deliver('pi_woken');
+    await waitFor(id, 'processed');
+    // Well inside the 30 s poll: the inbox's commit woke the worker.
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
