@@ -286,6 +286,22 @@ describe('inbound webhooks', () => {
       expect(retry.statusCode).toBe(200);
       expect(retry.json().duplicate).toBe(false);
     });
+
+    it('answers 503, not 404, when the integration cannot be read, and accepts the retry', async () => {
+      await createWebhookIntegration(t, { key: 'stripe-lookup', provider: 'stripe', webhookSecrets: [SECRET] });
+      const body = stripeEvent('evt_lookup_down');
+      await t.database.withSession((s) => s.query('alter table integrations rename to integrations_away'));
+      try {
+        const res = await post('stripe-lookup', body, signed(body));
+        expect(res.statusCode).toBe(503);
+        expect(res.json().error.code).toBe('service_unavailable');
+      } finally {
+        await t.database.withSession((s) => s.query('alter table integrations_away rename to integrations'));
+      }
+      const retry = await post('stripe-lookup', body, signed(body));
+      expect(retry.statusCode).toBe(200);
+      expect(retry.json().duplicate).toBe(false);
+    });
   });
 
   describe('bad input', () => {
