@@ -78,12 +78,24 @@ async function load(url: string, path: string) {
   };
 }
 
-/** Acknowledged events (200, not duplicate) that are not processed in tether's inbox. */
-async function countLost(
+/** How many times tether has processed an event, from its metrics. */
+async function processedCount(url: string, headers: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers })).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('tether_webhooks_total{') && line.includes('outcome="processed"')) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
+/** The events processed in tether's inbox, and the acknowledged ones (200, not duplicate) not among them. */
+async function checkInbox(
   url: string,
   headers: Record<string, string>,
   acknowledged: Set<string>,
-): Promise<number> {
+): Promise<{ processed: number; lost: number }> {
   const processed = new Set<string>();
   let cursor: string | null = null;
   do {
@@ -95,7 +107,7 @@ async function countLost(
     for (const item of page.items) processed.add(item.eventId);
     cursor = page.nextCursor;
   } while (cursor);
-  return [...acknowledged].filter((id) => !processed.has(id)).length;
+  return { processed: processed.size, lost: [...acknowledged].filter((id) => !processed.has(id)).length };
 }
 
 async function withDatabase<T>(
@@ -153,28 +165,35 @@ async function run(backend: Backend) {
       if (created.status !== 201) throw new Error(`integration: ${created.status} ${await created.text()}`);
       const result = await load(tether.url, '/webhooks/stripe');
       const loadEnded = Date.now();
-      type Summary = { total: number; byStatus: Record<string, number>; retried: number; duplicateRows: number };
-      const readSummary = async () =>
-        (await (await fetch(`${tether.url}/v1/events/summary`, { headers })).json()) as Summary;
       // Processing gives way to ingest while tether is saturated: this shows how much it still did.
-      const processedDuringLoad = (await readSummary()).byStatus.processed ?? 0;
+      const processedDuringLoad = await processedCount(tether.url, headers);
+      // Drained when every acknowledged event is processed (the counter counts each time an event
+      // is processed, so it also shows an event processed twice).
+      let processed = processedDuringLoad;
+      while (processed < result.acknowledged.size && Date.now() - loadEnded < 600_000) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        processed = await processedCount(tether.url, headers);
+      }
+      const drainSeconds = Math.round((Date.now() - loadEnded) / 100) / 10;
+      // Deliveries cut off when the load stopped may be stored without having been acknowledged:
+      // let those finish too before comparing counts.
+      type Summary = { byStatus: Record<string, number>; retried: number; duplicateRows: number };
       let summary: Summary;
       for (;;) {
-        summary = await readSummary();
-        const open =
-          (summary.byStatus.pending ?? 0) +
-          (summary.byStatus.processing ?? 0) +
-          (summary.byStatus.failed ?? 0);
+        summary = (await (await fetch(`${tether.url}/v1/events/summary`, { headers })).json()) as Summary;
+        const open = ['pending', 'processing', 'failed'].reduce((n, s) => n + (summary.byStatus[s] ?? 0), 0);
         if (open === 0 || Date.now() - loadEnded > 600_000) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
+      const inbox = await checkInbox(tether.url, headers, result.acknowledged);
+      processed = await processedCount(tether.url, headers);
       return {
         bench: 'webhooks',
         backend,
         eventsPerSecond: result.eventsPerSecond,
         p50Ms: result.p50Ms,
         p99Ms: result.p99Ms,
-        drainSeconds: Math.round((Date.now() - loadEnded) / 100) / 10,
+        drainSeconds,
         processedDuringLoad,
         ceilingRatio: Math.round((result.eventsPerSecond / ceiling.eventsPerSecond) * 100) / 100,
         seedDesignRatio: Math.round((result.eventsPerSecond / seed.eventsPerSecond) * 100) / 100,
@@ -182,8 +201,9 @@ async function run(backend: Backend) {
         ceilingEventsPerSecond: ceiling.eventsPerSecond,
         errors: result.non2xx,
         acknowledged: result.acknowledged.size,
-        lost: await countLost(tether.url, headers, result.acknowledged),
-        duplicatesProcessed: summary.duplicateRows,
+        lost: inbox.lost,
+        // Times an event was processed beyond once, and inbox rows beyond one per event.
+        duplicatesProcessed: processed - inbox.processed + summary.duplicateRows,
         retried: summary.retried,
       };
     } finally {

@@ -119,6 +119,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
         pollingIntervalSeconds: options.jobPollingIntervalSeconds,
         maxAttempts: config.webhookMaxAttempts,
         ingestSaturated: pressure.saturated,
+        ...(database.kind === 'pglite' ? { maxEventsPerTransaction: 32 } : {}),
       },
     );
     processing = webhooks;

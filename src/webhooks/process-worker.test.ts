@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
@@ -131,6 +132,25 @@ describe('webhook process worker', () => {
     const id = await deliver('pi_yielded');
     await waitFor(id, 'processed');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('lets the event loop turn between transactions while it drains a backlog', async () => {
+    // On PGlite every query settles without a turn of the event loop: a worker draining back to
+    // back would keep this process from reading any request until the backlog is gone.
+    holdWorker = true;
+    const { deliver } = await start({
+      ingestSaturated: () => holdWorker,
+      maxYieldMs: 60_000,
+      maxEventsPerTransaction: 32,
+    });
+    const ids = await Promise.all(Array.from({ length: 600 }, (_, i) => deliver(`pi_backlog_${i}`)));
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    holdWorker = false;
+    await waitFor(ids.at(-1)!, 'processed');
+    for (const id of ids) await waitFor(id, 'processed');
+    delay.disable();
+    expect(delay.max / 1e6).toBeLessThan(400);
   });
 
   it('processes at once, woken by the inbox, when ingest is not saturated', async () => {

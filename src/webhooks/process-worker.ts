@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { fromDrizzle } from 'pg-boss';
 import { recordAudit } from '../audit/audit-log.ts';
@@ -45,6 +45,11 @@ export interface ProcessOptions {
   batchSize?: number;
   pollingIntervalSeconds?: number;
   /**
+   * Events applied in one transaction at most (default 256). On PGlite a transaction holds the
+   * process's only thread, so there it is smaller and requests wait less behind it.
+   */
+  maxEventsPerTransaction?: number;
+  /**
    * Ingest first (see ingest-pressure.ts): while this answers true, a worker waits before its
    * next batch, up to `maxYieldMs` (default 5000) each time, so processing slows under a burst
    * but never stops.
@@ -84,8 +89,6 @@ const MARK_PROCESSED = statement(`
   set status = 'processed', processed_at = now(), last_error = null, updated_at = now()
   where id = any($1::text[])`);
 
-/** Events applied in one transaction at most. */
-const MAX_EVENTS_PER_TRANSACTION = 256;
 
 export async function startWebhookProcessing(
   boss: PgBoss,
@@ -94,6 +97,7 @@ export async function startWebhookProcessing(
 ): Promise<WebhookProcessing> {
   const maxAttempts = options.maxAttempts ?? 8;
   const maxYieldMs = options.maxYieldMs ?? 5000;
+  const chunk = options.maxEventsPerTransaction ?? 256;
   await boss.createQueue(DEAD_QUEUE);
   for (const queue of FOLLOW_UP_QUEUES) await boss.createQueue(queue.name, queue.options);
   // No NOTIFY: a transaction that notifies takes a database-wide lock through its commit, which
@@ -222,8 +226,11 @@ export async function startWebhookProcessing(
   async function processEvents(ids: readonly string[]): Promise<Map<string, ProcessOutcome>> {
     const outcomes = new Map<string, ProcessOutcome>(ids.map((id) => [id, 'skipped']));
     const unique = [...outcomes.keys()];
-    for (let start = 0; start < unique.length; start += MAX_EVENTS_PER_TRANSACTION) {
-      const claimed = await claim(unique.slice(start, start + MAX_EVENTS_PER_TRANSACTION));
+    for (let start = 0; start < unique.length; start += chunk) {
+      // A turn of the event loop between transactions: on PGlite every query settles without one,
+      // and a worker draining a backlog back to back would otherwise keep requests from being read.
+      await nextTurn();
+      const claimed = await claim(unique.slice(start, start + chunk));
       if (claimed.length > 0) await processClaimed(claimed, outcomes);
     }
     return outcomes;
