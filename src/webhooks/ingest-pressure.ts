@@ -26,7 +26,7 @@ export function makeIngestPressure(
   receiving: () => boolean,
   options: IngestPressureOptions = {},
 ): IngestPressure {
-  const threshold = options.threshold ?? 0.8;
+  const threshold = options.threshold ?? 0.7;
   const sampleMs = options.sampleMs ?? 100;
   const samples = new Array<number>(Math.max(1, Math.round((options.windowMs ?? 1000) / sampleMs))).fill(0);
   let next = 0;
