@@ -288,7 +288,11 @@ describe('inbound webhooks', () => {
     });
 
     it('answers 503, not 404, when the integration cannot be read, and accepts the retry', async () => {
-      await createWebhookIntegration(t, { key: 'stripe-lookup', provider: 'stripe', webhookSecrets: [SECRET] });
+      await createWebhookIntegration(t, {
+        key: 'stripe-lookup',
+        provider: 'stripe',
+        webhookSecrets: [SECRET],
+      });
       const body = stripeEvent('evt_lookup_down');
       await t.database.withSession((s) => s.query('alter table integrations rename to integrations_away'));
       try {

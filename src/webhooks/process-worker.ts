@@ -89,7 +89,6 @@ const MARK_PROCESSED = statement(`
   set status = 'processed', processed_at = now(), last_error = null, updated_at = now()
   where id = any($1::text[])`);
 
-
 export async function startWebhookProcessing(
   boss: PgBoss,
   deps: { db: Db; logger: Logger; metrics: Metrics },
