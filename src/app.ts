@@ -59,13 +59,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const accepting = deps.isAcceptingTraffic ?? (() => true);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks rather than async ones: they run on every request, webhook ingest included,
+  // and spare a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // During shutdown, answers to in-flight requests close their keep-alive
   // connection, so the server can finish closing without waiting for it.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (!accepting()) reply.header('connection', 'close');
+    done(null, payload);
   });
   installErrorHandling(app);
   await app.register(formbody);
