@@ -28,6 +28,24 @@ describe('ingest pressure', () => {
     expect(pressure.saturated()).toBe(false);
   });
 
+  it('stays saturated through the dips of a burst, until the load falls well below the threshold', async () => {
+    pressure = makeIngestPressure(() => true, { threshold: 0.7, release: 0.2, windowMs: 200, sampleMs: 20 });
+    await busyFor(400);
+    expect(pressure.saturated()).toBe(true);
+    // About 60% busy: under the threshold, over the release.
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      const slice = Date.now() + 15;
+      while (Date.now() < slice) {
+        // spin
+      }
+      await sleep(10);
+    }
+    expect(pressure.saturated()).toBe(true);
+    await sleep(300);
+    expect(pressure.saturated()).toBe(false);
+  });
+
   it('is never saturated when no deliveries come in, however busy the loop', async () => {
     pressure = makeIngestPressure(() => false, { windowMs: 200, sampleMs: 20 });
     await busyFor(400);
