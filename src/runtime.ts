@@ -29,7 +29,7 @@ export interface Tether {
   boss: PgBoss;
   sealer: Sealer;
   tokens: TokenService;
-  /** Processes one inbox event now (workers do it in the background). */
+  /** Processes inbox events now (the workers do it in the background). */
   webhooks: Pick<WebhookProcessing, 'processEvent' | 'processEvents'>;
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
   keepAlive: { sweep: () => Promise<number> };
