@@ -41,3 +41,41 @@ export function jobsIn(tx: Db): {
     executeSql: async (text, values = []) => ({ rows: await runStatement(tx, statement(text), values) }),
   };
 }
+
+/** pg-boss's statement inserting jobs into one queue, as text a larger statement can hold. */
+export interface JobInsert {
+  /** One INSERT … RETURNING, reading its JSON array of jobs from `$1`, which occurs once. */
+  text: string;
+  /** pg-boss's payload for one job with no data, to set the data into. */
+  job: Record<string, unknown>;
+}
+
+/**
+ * Asks pg-boss to insert one job into `queue` through a connection that only records what it is
+ * asked to run, and returns that statement: so a caller can run it inside one of its own (webhook
+ * ingest stores its events and their job in one round trip) while pg-boss still writes its job
+ * rows its own way and reads the queue's settings itself. Null when pg-boss's insert is not the one
+ * statement this expects (another pg-boss version may differ): the caller then uses `boss.insert`.
+ */
+export async function captureJobInsert(boss: PgBoss, queue: string): Promise<JobInsert | null> {
+  const calls: { text: string; values: unknown[] }[] = [];
+  const recorder = {
+    executeSql: async (text: string, values: unknown[] = []) => {
+      calls.push({ text, values });
+      return { rows: [] };
+    },
+  };
+  await boss.insert(queue, [{ data: {} }], { db: recorder });
+  const [call] = calls;
+  if (calls.length !== 1 || !call || call.values.length !== 1 || typeof call.values[0] !== 'string')
+    return null;
+  const { text } = call;
+  const placeholders = text.match(/\$\d+/g) ?? [];
+  if (!/^\s*insert\s/i.test(text) || placeholders.length !== 1 || placeholders[0] !== '$1') return null;
+  const jobs: unknown = JSON.parse(call.values[0]);
+  if (!Array.isArray(jobs) || jobs.length !== 1) return null;
+  const [job] = jobs as unknown[];
+  // A job id fixed in the payload would make every later insert conflict and vanish.
+  if (typeof job !== 'object' || job === null || (job as { id?: unknown }).id != null) return null;
+  return { text, job: job as Record<string, unknown> };
+}

@@ -4,23 +4,30 @@ import { makeTestDatabase, type TestDatabase } from '../../test/harness/database
 import { migrate } from '../db/migrate.ts';
 import { type PgBoss, startBoss, stopBoss } from '../jobs/boss.ts';
 import { makeMetrics } from '../metrics.ts';
-import { type InboxEntry, makeInboxWriter } from './inbox-writer.ts';
+import { type InboxEntry, type InboxWriterOptions, makeInboxWriter } from './inbox-writer.ts';
 import { PROCESS_QUEUE, processJobEventIds } from './process-queue.ts';
 
-describe('inbox writer', () => {
+// Both ways of writing: events and job in one statement (the default), and in a transaction of
+// separate statements (what the writer falls back to when pg-boss's insert cannot be captured).
+describe.each([
+  { mode: 'one statement', singleStatement: true },
+  { mode: 'a transaction', singleStatement: false },
+])('inbox writer, in $mode', ({ singleStatement }) => {
   let t: TestDatabase;
   let boss: PgBoss;
   beforeAll(async () => {
     t = await makeTestDatabase();
     await migrate(t.database);
     boss = await startBoss(t.database, pino({ level: 'silent' }));
-    await boss.createQueue(PROCESS_QUEUE);
+    await boss.createQueue(PROCESS_QUEUE, { retryLimit: 7 });
   });
   afterAll(async () => {
     await stopBoss(boss, 1000);
     await t.dispose();
   });
 
+  const writer = (metrics = makeMetrics(), options: InboxWriterOptions = {}) =>
+    makeInboxWriter({ database: t.database, boss, metrics }, { singleStatement, ...options });
   const query = <R>(text: string, params?: unknown[]) =>
     t.database.withSession((s) => s.query<R>(text, params));
   const entry = (eventId: string, payload: unknown = { id: eventId }): InboxEntry => ({
@@ -39,7 +46,7 @@ describe('inbox writer', () => {
 
   it('writes concurrent deliveries in a few transactions, each with one job naming its rows', async () => {
     const metrics = makeMetrics();
-    const inbox = makeInboxWriter({ database: t.database, boss, metrics }, { maxInFlight: 1, maxBatch: 64 });
+    const inbox = writer(metrics, { maxInFlight: 1, maxBatch: 64 });
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => inbox.write(entry(`evt_many_${i}`))),
     );
@@ -58,8 +65,37 @@ describe('inbox writer', () => {
     expect(jobs.flatMap((job) => processJobEventIds(job.data)).sort()).toEqual(rows.map((r) => r.id).sort());
   });
 
+  it("schedules a batch as a job pg-boss fetches, with the queue's settings", async () => {
+    const inbox = writer(makeMetrics(), { maxInFlight: 1 });
+    const results = await Promise.all(['evt_job_1', 'evt_job_2'].map((id) => inbox.write(entry(id))));
+    const ids = results.map((r) => r.id!);
+    const rows = await query<{ id: string; data: unknown; retry_limit: number; state: string }>(
+      'select id, data, retry_limit, state from pgboss.job where name = $1',
+      [PROCESS_QUEUE],
+    );
+    const [job, ...others] = rows.filter((row) =>
+      processJobEventIds(row.data).some((id) => ids.includes(id)),
+    );
+    expect(others).toEqual([]);
+    expect(processJobEventIds(job!.data).sort()).toEqual([...ids].sort());
+    expect(job).toMatchObject({ retry_limit: 7, state: 'created' });
+    const fetched = await boss.fetch(PROCESS_QUEUE, { batchSize: 100 });
+    expect(fetched.map((f) => f.id)).toContain(job!.id);
+  });
+
+  it('schedules no job for a batch of duplicates only', async () => {
+    const inbox = writer(makeMetrics(), { maxInFlight: 1 });
+    await inbox.write(entry('evt_seen'));
+    const before = await query('select id from pgboss.job where name = $1', [PROCESS_QUEUE]);
+    const again = await Promise.all([inbox.write(entry('evt_seen')), inbox.write(entry('evt_seen'))]);
+    expect(again.map((r) => r.duplicate)).toEqual([true, true]);
+    expect(await query('select id from pgboss.job where name = $1', [PROCESS_QUEUE])).toHaveLength(
+      before.length,
+    );
+  });
+
   it('writes a delivery at once when nothing else is being written', async () => {
-    const inbox = makeInboxWriter({ database: t.database, boss, metrics: makeMetrics() });
+    const inbox = writer();
     const started = Date.now();
     const result = await inbox.write(entry('evt_alone'));
     expect(result.duplicate).toBe(false);
@@ -67,7 +103,7 @@ describe('inbox writer', () => {
   });
 
   it('stores one row for the same event delivered twice in one batch, and calls the second a duplicate', async () => {
-    const inbox = makeInboxWriter({ database: t.database, boss, metrics: makeMetrics() }, { maxInFlight: 1 });
+    const inbox = writer(makeMetrics(), { maxInFlight: 1 });
     const [first, second] = await Promise.all([
       inbox.write(entry('evt_twice')),
       inbox.write(entry('evt_twice')),
@@ -86,10 +122,7 @@ describe('inbox writer', () => {
       end $$;
       create trigger refuse_poison before insert on webhook_events for each row execute function refuse_poison();`);
     try {
-      const inbox = makeInboxWriter(
-        { database: t.database, boss, metrics: makeMetrics() },
-        { maxInFlight: 1 },
-      );
+      const inbox = writer(makeMetrics(), { maxInFlight: 1 });
       const writes = ['evt_fine_1', 'evt_poison', 'evt_fine_2'].map((id) => inbox.write(entry(id)));
       const settled = await Promise.allSettled(writes);
       expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -108,10 +141,7 @@ describe('inbox writer', () => {
       begin raise exception 'job queue refused'; end $$;
       create trigger refuse_jobs before insert on pgboss.job_common for each row execute function refuse_jobs();`);
     try {
-      const inbox = makeInboxWriter(
-        { database: t.database, boss, metrics: makeMetrics() },
-        { maxInFlight: 1 },
-      );
+      const inbox = writer(makeMetrics(), { maxInFlight: 1 });
       const settled = await Promise.allSettled([
         inbox.write(entry('evt_lost_1')),
         inbox.write(entry('evt_lost_2')),
@@ -124,7 +154,7 @@ describe('inbox writer', () => {
   });
 
   it('counts as receiving while deliveries come in, and not long after', async () => {
-    const inbox = makeInboxWriter({ database: t.database, boss, metrics: makeMetrics() });
+    const inbox = writer();
     expect(inbox.receiving()).toBe(false);
     await inbox.write(entry('evt_receiving'));
     expect(inbox.receiving()).toBe(true);

@@ -1,6 +1,6 @@
-import { type Database, runStatement, statement } from '../db/client.ts';
+import { type Database, runStatement, type Statement, statement } from '../db/client.ts';
 import { makeId } from '../ids.ts';
-import { jobsIn, type PgBoss } from '../jobs/boss.ts';
+import { captureJobInsert, type JobInsert, jobsIn, type PgBoss } from '../jobs/boss.ts';
 import type { Metrics } from '../metrics.ts';
 import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
 
@@ -9,8 +9,9 @@ import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
  *
  * Each verified delivery becomes one row keyed uniquely by (integration,
  * event id), inserted with ON CONFLICT DO NOTHING RETURNING, and the job that
- * processes the rows a transaction stored is enqueued by pg-boss in that same
- * transaction: an event is never stored without being scheduled, nor
+ * processes the rows a transaction stored is inserted in that same
+ * transaction, by pg-boss's own statement held inside ours (one statement is
+ * one transaction): an event is never stored without being scheduled, nor
  * scheduled without being stored.
  *
  * Batching: at most `maxInFlight` transactions are open at once; deliveries
@@ -55,6 +56,11 @@ export interface InboxWriterOptions {
   maxBatch?: number;
   /** Transactions open at once (default 2 on PostgreSQL; PGlite runs one at a time anyway). */
   maxInFlight?: number;
+  /**
+   * Store the events and their job in one statement, pg-boss's insert held inside ours (default);
+   * false: in a transaction of separate statements, as when pg-boss's insert cannot be captured.
+   */
+  singleStatement?: boolean;
   /** Called after each commit that stored new events: wakes this process's workers. */
   onStored?: () => void;
 }
@@ -62,13 +68,31 @@ export interface InboxWriterOptions {
 /** How long after the last delivery the writer still counts as receiving. */
 const RECEIVING_WINDOW_MS = 100;
 
-const INSERT_EVENTS = statement(`
+const INSERT_EVENTS_TEXT = `
   insert into webhook_events (id, integration_key, source, event_id, type, payload, status)
   select id, integration_key, source, event_id, type, payload, 'pending'
   from json_to_recordset($1::json)
     as e(id text, integration_key text, source text, event_id text, type text, payload jsonb)
   on conflict (integration_key, event_id) do nothing
-  returning id`);
+  returning id`;
+const INSERT_EVENTS = statement(INSERT_EVENTS_TEXT);
+
+/**
+ * The events and their job in one statement, so one round trip instead of four (begin, events,
+ * job, commit): under load each round trip waits its turn on a busy event loop, and the batch's
+ * requests wait for all of them. The job names the rows the statement stored, built from their
+ * ids in SQL; when every delivery was a duplicate, the job list is empty and no job is inserted.
+ * `$2` is pg-boss's payload for one job, into which the data goes.
+ */
+function storeAndSchedule(jobInsert: JobInsert): Statement {
+  const jobs = `(select case when count(*) = 0 then '[]'::jsonb
+    else jsonb_build_array(jsonb_set($2::jsonb, '{data}', jsonb_build_object('eventRowIds', jsonb_agg(id)))) end
+    from stored)`;
+  return statement(`
+  with stored as (${INSERT_EVENTS_TEXT}),
+  scheduled as (${jobInsert.text.replace('$1', () => jobs)})
+  select id from stored`);
+}
 
 /**
  * A refusal that one row can cause (SQLSTATE class 22, data exception, or 23, integrity
@@ -135,17 +159,42 @@ export function makeInboxWriter(
     if (inserted.size > 0) options.onStored?.();
   }
 
+  // pg-boss's job insert, captured at the first write; null when it cannot be held in one statement.
+  let oneStatement: Promise<{ statement: Statement; job: string } | null> | undefined;
+  function storeAndScheduleStatement() {
+    if (options.singleStatement === false) return null;
+    oneStatement ??= captureJobInsert(deps.boss, PROCESS_QUEUE).then(
+      (jobInsert) =>
+        jobInsert && { statement: storeAndSchedule(jobInsert), job: JSON.stringify(jobInsert.job) },
+      (error: unknown) => {
+        oneStatement = undefined; // asked again at the next write
+        throw error;
+      },
+    );
+    return oneStatement;
+  }
+
   async function commit(batch: Pending[]): Promise<Set<string>> {
-    const rows = batch.map(({ entry, id }) => ({
-      id,
-      integration_key: entry.integrationKey,
-      source: entry.source,
-      event_id: entry.eventId,
-      type: entry.type,
-      payload: entry.payload,
-    }));
+    const rows = JSON.stringify(
+      batch.map(({ entry, id }) => ({
+        id,
+        integration_key: entry.integrationKey,
+        source: entry.source,
+        event_id: entry.eventId,
+        type: entry.type,
+        payload: entry.payload,
+      })),
+    );
+    const single = await storeAndScheduleStatement();
+    if (single) {
+      const inserted = await runStatement<{ id: string }>(deps.database.db, single.statement, [
+        rows,
+        single.job,
+      ]);
+      return new Set(inserted.map((row) => row.id));
+    }
     return deps.database.db.transaction(async (tx) => {
-      const inserted = await runStatement<{ id: string }>(tx, INSERT_EVENTS, [JSON.stringify(rows)]);
+      const inserted = await runStatement<{ id: string }>(tx, INSERT_EVENTS, [rows]);
       if (inserted.length > 0) {
         const job: ProcessJob = { eventRowIds: inserted.map((row) => row.id) };
         await deps.boss.insert(PROCESS_QUEUE, [{ data: job }], { db: jobsIn(tx) });
