@@ -44,7 +44,7 @@ export function jobsIn(tx: Db): {
 
 /** pg-boss's statement inserting jobs into one queue, as text a larger statement can hold. */
 export interface JobInsert {
-  /** One INSERT … RETURNING, reading its JSON array of jobs from `$1`, which occurs once. */
+  /** One INSERT, reading its JSON array of jobs from `$1`, which occurs once. */
   text: string;
   /** pg-boss's payload for one job with no data, to set the data into. */
   job: Record<string, unknown>;

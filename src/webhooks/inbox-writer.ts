@@ -80,9 +80,9 @@ const INSERT_EVENTS = statement(INSERT_EVENTS_TEXT);
 /**
  * The events and their job in one statement, so one round trip instead of four (begin, events,
  * job, commit): under load each round trip waits its turn on a busy event loop, and the batch's
- * requests wait for all of them. The job names the rows the statement stored, built from their
- * ids in SQL; when every delivery was a duplicate, the job list is empty and no job is inserted.
- * `$2` is pg-boss's payload for one job, into which the data goes.
+ * requests wait for all of them. The job (a ProcessJob) names the rows the statement stored,
+ * built from their ids in SQL; when every delivery was a duplicate, the job list is empty and no
+ * job is inserted. `$2` is pg-boss's payload for one job, into which the data goes.
  */
 function storeAndSchedule(jobInsert: JobInsert): Statement {
   const jobs = `(select case when count(*) = 0 then '[]'::jsonb
