@@ -1,23 +1,17 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
+import { makeTestJobs, type TestJobs } from '../../test/harness/jobs.ts';
 import { runStatement, statement } from '../db/client.ts';
-import { migrate } from '../db/migrate.ts';
-import { captureJobInsert, type PgBoss, startBoss, stopBoss } from './boss.ts';
+import { captureJobInsert, type PgBoss } from './boss.ts';
 
 describe('captureJobInsert', () => {
-  let t: TestDatabase;
+  let t: TestJobs;
   let boss: PgBoss;
   beforeAll(async () => {
-    t = await makeTestDatabase();
-    await migrate(t.database);
-    boss = await startBoss(t.database, pino({ level: 'silent' }));
+    t = await makeTestJobs();
+    boss = t.boss;
     await boss.createQueue('capture.test', { retryLimit: 4 });
   });
-  afterAll(async () => {
-    await stopBoss(boss, 1000);
-    await t.dispose();
-  });
+  afterAll(() => t.dispose());
 
   it("captures pg-boss's insert, which then inserts jobs pg-boss fetches with the queue's settings", async () => {
     const captured = await captureJobInsert(boss, 'capture.test');

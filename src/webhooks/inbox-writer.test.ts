@@ -1,8 +1,6 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
-import { migrate } from '../db/migrate.ts';
-import { type PgBoss, startBoss, stopBoss } from '../jobs/boss.ts';
+import { makeTestJobs, type TestJobs } from '../../test/harness/jobs.ts';
+import type { PgBoss } from '../jobs/boss.ts';
 import { makeMetrics } from '../metrics.ts';
 import { type InboxEntry, type InboxWriterOptions, makeInboxWriter } from './inbox-writer.ts';
 import { PROCESS_QUEUE, processJobEventIds } from './process-queue.ts';
@@ -13,18 +11,14 @@ describe.each([
   { mode: 'one statement', singleStatement: true },
   { mode: 'a transaction', singleStatement: false },
 ])('inbox writer, in $mode', ({ singleStatement }) => {
-  let t: TestDatabase;
+  let t: TestJobs;
   let boss: PgBoss;
   beforeAll(async () => {
-    t = await makeTestDatabase();
-    await migrate(t.database);
-    boss = await startBoss(t.database, pino({ level: 'silent' }));
+    t = await makeTestJobs();
+    boss = t.boss;
     await boss.createQueue(PROCESS_QUEUE, { retryLimit: 7 });
   });
-  afterAll(async () => {
-    await stopBoss(boss, 1000);
-    await t.dispose();
-  });
+  afterAll(() => t.dispose());
 
   const writer = (metrics = makeMetrics(), options: InboxWriterOptions = {}) =>
     makeInboxWriter({ database: t.database, boss, metrics }, { singleStatement, ...options });
