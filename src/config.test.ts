@@ -64,6 +64,12 @@ describe('loadConfig', () => {
     ['TETHER_REFRESH_LEASE_MS', { TETHER_REFRESH_LEASE_MS: 'x' }],
     ['TETHER_WEBHOOK_MAX_ATTEMPTS', { TETHER_WEBHOOK_MAX_ATTEMPTS: '0' }],
     ['TETHER_REFRESH_LEASE_MS', { TETHER_PROVIDER_TIMEOUT_MS: '5000', TETHER_REFRESH_LEASE_MS: '4000' }],
+    ['TETHER_REQUEST_TIMEOUT_MS', { TETHER_REQUEST_TIMEOUT_MS: '10' }],
+    ['TETHER_MAX_CONNECTIONS', { TETHER_MAX_CONNECTIONS: '0' }],
+    ['TETHER_AUDIT_RETENTION_DAYS', { TETHER_AUDIT_RETENTION_DAYS: 'forever' }],
+    ['TETHER_EVENT_RETENTION_DAYS', { TETHER_EVENT_RETENTION_DAYS: '0' }],
+    ['TETHER_ALLOWED_REDIRECT_ORIGINS', { TETHER_ALLOWED_REDIRECT_ORIGINS: 'app.example.com' }],
+    ['TETHER_ALLOWED_REDIRECT_ORIGINS', { TETHER_ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com/path' }],
   ];
 
   it.each(bad)('names %s when its value is bad', (variable, env) => {
@@ -83,6 +89,38 @@ describe('loadConfig', () => {
       'TETHER_API_KEY',
     );
     expect(problemWith({ DATABASE_URL: 'postgres://localhost/x' }).variable).toBe('TETHER_ENCRYPTION_KEYS');
+  });
+
+  it('reads the limits, retention and redirect origins, with defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      requestTimeoutMs: 30_000,
+      auditRetentionDays: 90,
+      eventRetentionDays: 30,
+      allowedRedirectOrigins: undefined,
+    });
+    const config = loadConfig({
+      TETHER_REQUEST_TIMEOUT_MS: '5000',
+      TETHER_MAX_CONNECTIONS: '50',
+      TETHER_AUDIT_RETENTION_DAYS: '7',
+      TETHER_EVENT_RETENTION_DAYS: '3',
+      TETHER_ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com, http://localhost:5173/',
+    });
+    expect(config).toMatchObject({
+      requestTimeoutMs: 5000,
+      maxConnections: 50,
+      auditRetentionDays: 7,
+      eventRetentionDays: 3,
+      allowedRedirectOrigins: ['https://app.example.com', 'http://localhost:5173'],
+    });
+  });
+
+  it('has the sandbox on by default only on the embedded default', () => {
+    const keys = { TETHER_API_KEY: 'k'.repeat(20), TETHER_ENCRYPTION_KEYS: key() };
+    expect(loadConfig({}).sandbox).toBe(true);
+    expect(loadConfig({ ...keys, DATABASE_URL: 'postgres://localhost/x' }).sandbox).toBe(false);
+    expect(loadConfig({ ...keys, DATABASE_URL: 'postgres://localhost/x', TETHER_SANDBOX: '1' }).sandbox).toBe(
+      true,
+    );
   });
 
   it('turns the sandbox off in production and refuses to turn it on there', () => {

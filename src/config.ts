@@ -26,6 +26,16 @@ export interface Config {
   readonly refreshLeaseMs: number;
   /** Processing attempts of an inbound webhook before it is dead. */
   readonly webhookMaxAttempts: number;
+  /** How long a request (headers and body) may take to arrive. */
+  readonly requestTimeoutMs: number;
+  /** Most sockets open at once; more are refused at accept. */
+  readonly maxConnections: number;
+  /** Audit entries older than this many days are deleted. */
+  readonly auditRetentionDays: number;
+  /** Processed (and dead) inbound events older than this many days are deleted. */
+  readonly eventRetentionDays: number;
+  /** Origins a connect session's redirectUrl may point to; undefined: any (not allowed in production). */
+  readonly allowedRedirectOrigins: readonly string[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +88,32 @@ const encryptionKeys = z.string().transform((value, ctx) => {
   return keys;
 });
 
+const originList = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    let url: URL | undefined;
+    try {
+      url = new URL(part);
+    } catch {}
+    if (
+      !url ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.origin !== part.replace(/\/+$/, '')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be comma-separated origins like https://app.example.com (got ${part})`,
+      });
+      return z.NEVER;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+});
+
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 const positiveInt = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
 
@@ -98,6 +134,11 @@ const schema = z.object({
     .refine((n) => n >= 1 && n <= 100, 'must be from 1 to 100')
     .optional(),
   TETHER_REFRESH_LEASE_MS: positiveInt.refine((n) => n >= 500, 'must be at least 500').optional(),
+  TETHER_REQUEST_TIMEOUT_MS: positiveInt.refine((n) => n >= 1000, 'must be at least 1000').optional(),
+  TETHER_MAX_CONNECTIONS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
+  TETHER_AUDIT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
+  TETHER_EVENT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
+  TETHER_ALLOWED_REDIRECT_ORIGINS: originList.optional(),
   NODE_ENV: z.string().optional(),
 });
 
@@ -124,7 +165,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const port = e.PORT ?? 3000;
   const host = e.HOST ?? '127.0.0.1';
-  const sandbox = e.TETHER_SANDBOX ?? !production;
+  // The sandbox's control API has no key and its integrations accept webhooks
+  // signed by the sandbox: on by default only for the one-process embedded demo.
+  const sandbox = e.TETHER_SANDBOX ?? (!production && !databaseUrl);
   if (production && e.TETHER_SANDBOX) {
     throw new ConfigError('TETHER_SANDBOX', 'cannot be on when NODE_ENV=production');
   }
@@ -152,6 +195,13 @@ export function loadConfig(env: Env = process.env): Config {
     providerTimeoutMs,
     refreshLeaseMs,
     webhookMaxAttempts: e.TETHER_WEBHOOK_MAX_ATTEMPTS ?? 8,
+    requestTimeoutMs: e.TETHER_REQUEST_TIMEOUT_MS ?? 30_000,
+    maxConnections: e.TETHER_MAX_CONNECTIONS ?? 1024,
+    auditRetentionDays: e.TETHER_AUDIT_RETENTION_DAYS ?? 90,
+    eventRetentionDays: e.TETHER_EVENT_RETENTION_DAYS ?? 30,
+    allowedRedirectOrigins: e.TETHER_ALLOWED_REDIRECT_ORIGINS
+      ? Object.freeze(e.TETHER_ALLOWED_REDIRECT_ORIGINS)
+      : undefined,
   });
 }
 
