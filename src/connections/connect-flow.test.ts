@@ -220,6 +220,7 @@ describe('the connect flow', () => {
         new RegExp(`^tether_connect_${session.id}=; Path=/oauth/callback; Max-Age=0;`),
       );
       expect(await connectionsOf('cookie-ok')).toHaveLength(1);
+      expect(t.logs.text()).not.toContain(cookie.split('=')[1]!);
     });
 
     it('refuses the same authorize URL finished in another browser, and links nothing', async () => {
@@ -388,6 +389,17 @@ describe('the connect flow', () => {
         status: 'failed',
         error: { code: 'session_expired' },
       });
+    });
+
+    it('is in the OpenAPI document with its outcome schema', async () => {
+      const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const route = doc.paths['/v1/connect-sessions/{id}'].get;
+      expect(route.summary).toEqual(expect.any(String));
+      expect(route.responses['200'].content['application/json'].schema.properties.status.enum).toEqual([
+        'pending',
+        'connected',
+        'failed',
+      ]);
     });
 
     it('answers 404 not_found for an unknown id', async () => {
