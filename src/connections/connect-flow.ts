@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { recordAudit } from '../audit/audit-log.ts';
+import { safeEqual } from '../crypto/constant-time.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import { type ConnectionRow, connections, connectSessions, type IntegrationRow } from '../db/schema.ts';
@@ -13,6 +14,7 @@ import { getIntegrationRow, integrationContext } from '../integrations/integrati
 import { getProvider } from '../providers/index.ts';
 import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
 import { newBrowserBinding, readBrowserBinding } from './connect-cookie.ts';
+import { type ConnectFailureCode, ConnectFlowError, movableTo } from './connect-outcome.ts';
 import { openCredentials, sealCredentials } from './credentials.ts';
 import { checkRedirectUrl, type RedirectPolicy, returnUrl } from './redirect-url.ts';
 
@@ -23,7 +25,7 @@ import { checkRedirectUrl, type RedirectPolicy, returnUrl } from './redirect-url
  *   pending or authorizing past expires_at (10 min) ──▶ expired
  * completed, failed and expired are final: they are the outcome the app reads
  * (GET /v1/connect-sessions/:id) and is sent back with (redirectUrl). Every
- * status UPDATE is guarded by the move's allowed from-states (SESSION_MOVES).
+ * status UPDATE is guarded by the move's allowed from-states (connect-outcome.ts).
  * The URL token and the OAuth state are stored only as SHA-256 hashes; the
  * state is single use (consumed by one conditional UPDATE), bound to its
  * session and to the browser that opened the link (connect-cookie.ts); the
@@ -32,18 +34,6 @@ import { checkRedirectUrl, type RedirectPolicy, returnUrl } from './redirect-url
  */
 export const SESSION_TTL_MS = 10 * 60_000;
 
-type SessionStatus = (typeof connectSessions.$inferSelect)['status'];
-
-/** The allowed moves: target status ← the statuses it may come from. */
-const SESSION_MOVES = {
-  authorizing: ['pending', 'authorizing'],
-  completed: ['authorizing'],
-  failed: ['authorizing'],
-  expired: ['pending', 'authorizing'],
-} as const satisfies Record<Exclude<SessionStatus, 'pending'>, readonly SessionStatus[]>;
-
-const movableTo = (to: keyof typeof SESSION_MOVES) => inArray(connectSessions.status, [...SESSION_MOVES[to]]);
-
 export interface ConnectDeps {
   db: Db;
   sealer: Sealer;
@@ -51,23 +41,7 @@ export interface ConnectDeps {
   publicUrl: string;
 }
 
-/**
- * A failure the session records (docs/errors.md, connect outcome codes). With returnTo the
- * person is sent back to the app's redirectUrl; without it they see a page.
- */
-export class ConnectFlowError extends Error {
-  readonly code: string;
-  readonly status: number;
-  readonly returnTo: string | undefined;
-  constructor(code: string, status: number, message: string, returnTo?: string) {
-    super(message);
-    this.code = code;
-    this.status = status;
-    this.returnTo = returnTo;
-  }
-}
-
-const failureReturn = (redirectUrl: string | null, code: string) =>
+const failureReturn = (redirectUrl: string | null, code: ConnectFailureCode) =>
   redirectUrl ? returnUrl(redirectUrl, { status: 'error', code }) : undefined;
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -243,7 +217,7 @@ export async function completeAuthorization(
   browser.onSession?.(session.id);
   /** Ends the session as failed (or expired); returnTo: false keeps the person on tether's page. */
   const fail = async (
-    code: string,
+    code: ConnectFailureCode,
     status: number,
     message: string,
     options: { returnTo: boolean } = { returnTo: true },
@@ -273,7 +247,7 @@ export async function completeAuthorization(
   // link's owner sending it to a victim, a leaked URL) must not link that browser's account to
   // the session's end user. The page stays on tether: this browser's person is not the app's.
   const binding = readBrowserBinding(browser.cookieHeader, session.id);
-  if (!binding || !session.browserBindingHash || hash(binding) !== session.browserBindingHash)
+  if (!binding || !session.browserBindingHash || !safeEqual(hash(binding), session.browserBindingHash))
     return fail(
       'browser_mismatch',
       400,

@@ -1,11 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { clearBrowserBinding } from './connect-cookie.ts';
-import {
-  type ConnectDeps,
-  ConnectFlowError,
-  completeAuthorization,
-  startAuthorization,
-} from './connect-flow.ts';
+import { type ConnectDeps, completeAuthorization, startAuthorization } from './connect-flow.ts';
+import { ConnectFlowError } from './connect-outcome.ts';
 import { connectPage } from './connect-page.ts';
 
 /** The public half of the connect flow: what a person's browser visits. No API key. */
