@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { connectRoutes } from './connections/connect-routes.ts';
 import { connectionRoutes } from './connections/connection-routes.ts';
 import { proxyRoutes } from './connections/proxy-routes.ts';
+import type { RedirectPolicy } from './connections/redirect-url.ts';
 import { slackMessageRoutes } from './connections/slack-messages.ts';
 import type { TokenService } from './connections/token-service.ts';
 import type { Sealer } from './crypto/seal.ts';
@@ -36,6 +37,8 @@ export interface AppDeps {
   inbox: InboxWriter;
   publicUrl: string;
   bodyLimitBytes: number;
+  /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
+  redirectPolicy: RedirectPolicy;
   isAcceptingTraffic?: () => boolean;
   /** Routes mounted without the API key (the sandbox, tests' own probes). */
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
@@ -93,7 +96,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       };
       await v1.register(auditRoutes, { db });
       await v1.register(integrationRoutes, shared);
-      await v1.register(connectionRoutes, { ...shared, tokens: deps.tokens });
+      await v1.register(connectionRoutes, {
+        ...shared,
+        tokens: deps.tokens,
+        redirectPolicy: deps.redirectPolicy,
+      });
       await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
       await v1.register(eventRoutes, { db, boss: deps.boss });
       await v1.register(domainRoutes, { db });

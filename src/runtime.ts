@@ -135,6 +135,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       tokens,
       publicUrl: config.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
+      redirectPolicy: { allowedOrigins: config.allowedRedirectOrigins, production: config.production },
       isAcceptingTraffic: () => accepting,
       publicPlugins: [...(config.sandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
     });

@@ -63,7 +63,12 @@ describe.skipIf(!testPostgresUrl)(`two tether processes on one PostgreSQL (${nee
     const start = await fetch(session.url.replace(/^http:\/\/127\.0\.0\.1:0/, a.url), { redirect: 'manual' });
     const redirect = await sandbox.control.authorize(start.headers.get('location')!, { decision: 'approve' });
     const callback = new URL(redirect.location);
-    const done = await fetch(`${a.url}${callback.pathname}${callback.search}`);
+    // The browser sends back the cookie /connect/:token set.
+    const cookie = start.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const done = await fetch(`${a.url}${callback.pathname}${callback.search}`, { headers: { cookie } });
     expect(done.status, await done.text()).toBe(200);
     const { rows } = await sql.query('select id from connections where end_user_id = $1', [endUserId]);
     return rows[0].id;

@@ -4,6 +4,7 @@ import { type Credentials, openCredentials } from '../src/connections/credential
 import { connections } from '../src/db/schema.ts';
 import type { TokenEndpointAuthMethod } from '../src/providers/provider.ts';
 import { type OidcServer, startOidcServer } from './harness/oidc-server.ts';
+import { cookiesFrom } from './harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from './harness/tether.ts';
 
 // The generic oauth2 provider through a whole tether (connect session, /connect, the person's
@@ -82,7 +83,11 @@ async function connect(method: TokenEndpointAuthMethod): Promise<string> {
   expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
   const back = await oidc.consent(authorize, callbackUrl);
   expect(back.searchParams.get('error'), back.searchParams.get('error_description') ?? '').toBeNull();
-  const callback = await t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}` });
+  const callback = await t.app.inject({
+    method: 'GET',
+    url: `${back.pathname}${back.search}`,
+    headers: { cookie: cookiesFrom(start) },
+  });
   expect(callback.statusCode, callback.body).toBe(200);
   const list = await t.app.inject({
     method: 'GET',

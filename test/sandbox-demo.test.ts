@@ -56,7 +56,12 @@ describe('the offline demo: tether with its own sandbox', () => {
     const redirect = await new SandboxControl(`${base}/sandbox`).authorize(start.headers.get('location')!, {
       decision: 'approve',
     });
-    const done = await fetch(redirect.location);
+    // The browser sends back the cookie /connect/:token set.
+    const cookie = start.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const done = await fetch(redirect.location, { headers: { cookie } });
     expect(done.status, await done.text()).toBe(200);
     const connections = (await (
       await fetch(`${base}/v1/connections?endUserId=demo-user`, { headers: t.auth })

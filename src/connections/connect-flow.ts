@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { recordAudit } from '../audit/audit-log.ts';
+import { safeEqual } from '../crypto/constant-time.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import { type ConnectionRow, connections, connectSessions, type IntegrationRow } from '../db/schema.ts';
@@ -12,17 +13,24 @@ import { isOAuthProvider } from '../integrations/integration-schema.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
 import { getProvider } from '../providers/index.ts';
 import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
+import { newBrowserBinding, readBrowserBinding } from './connect-cookie.ts';
+import { type ConnectFailureCode, ConnectFlowError, movableTo } from './connect-outcome.ts';
 import { openCredentials, sealCredentials } from './credentials.ts';
+import { checkRedirectUrl, type RedirectPolicy, returnUrl } from './redirect-url.ts';
 
 /**
  * The connect flow, as a state machine on connect_sessions:
  *   pending ──GET /connect/:token──▶ authorizing ──callback ok──▶ completed
- *                                          └──denied / bad exchange──▶ failed
- *   any state past expires_at (10 min) ──▶ expired
+ *                                          └──denied / bad exchange / other browser──▶ failed
+ *   pending or authorizing past expires_at (10 min) ──▶ expired
+ * completed, failed and expired are final: they are the outcome the app reads
+ * (GET /v1/connect-sessions/:id) and is sent back with (redirectUrl). Every
+ * status UPDATE is guarded by the move's allowed from-states (connect-outcome.ts).
  * The URL token and the OAuth state are stored only as SHA-256 hashes; the
- * state is single use (consumed by one conditional UPDATE) and bound to its
- * session; the PKCE verifier is sealed. A reconnect of the same account
- * (integration, end user, provider account id) updates its connection.
+ * state is single use (consumed by one conditional UPDATE), bound to its
+ * session and to the browser that opened the link (connect-cookie.ts); the
+ * PKCE verifier is sealed. A reconnect of the same account (integration, end
+ * user, provider account id) updates its connection.
  */
 export const SESSION_TTL_MS = 10 * 60_000;
 
@@ -33,23 +41,16 @@ export interface ConnectDeps {
   publicUrl: string;
 }
 
-/** A failure the person sees as a page, and the session records. */
-export class ConnectFlowError extends Error {
-  readonly code: string;
-  readonly status: number;
-  constructor(code: string, status: number, message: string) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
-}
+const failureReturn = (redirectUrl: string | null, code: ConnectFailureCode) =>
+  redirectUrl ? returnUrl(redirectUrl, { status: 'error', code }) : undefined;
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 export async function createConnectSession(
-  deps: ConnectDeps,
+  deps: ConnectDeps & { redirectPolicy: RedirectPolicy },
   input: { integration: string; endUserId: string; redirectUrl?: string },
 ): Promise<{ id: string; url: string; expiresAt: string }> {
+  if (input.redirectUrl !== undefined) checkRedirectUrl(deps.redirectPolicy, input.redirectUrl);
   const integration = await getIntegrationRow(deps.db, input.integration);
   if (!isOAuthProvider(integration.provider)) {
     throw new AppError(
@@ -81,8 +82,14 @@ export async function createConnectSession(
   return { id, url: `${deps.publicUrl}/connect/${token}`, expiresAt: expiresAt.toISOString() };
 }
 
-/** GET /connect/:token → the provider's authorize URL, with a fresh state and PKCE pair. */
-export async function startAuthorization(deps: ConnectDeps, token: string): Promise<URL> {
+/**
+ * GET /connect/:token → the provider's authorize URL, with a fresh state and PKCE pair, and the
+ * Set-Cookie header that binds them to this browser.
+ */
+export async function startAuthorization(
+  deps: ConnectDeps,
+  token: string,
+): Promise<{ url: URL; setCookie: string }> {
   const [session] = await deps.db
     .select()
     .from(connectSessions)
@@ -93,17 +100,24 @@ export async function startAuthorization(deps: ConnectDeps, token: string): Prom
       404,
       'This connect link is not valid. Ask the app for a new one.',
     );
-  if (session.status === 'completed')
-    throw new ConnectFlowError('session_used', 410, 'This connect link was already used.');
-  if (session.expiresAt.getTime() <= deps.runtime.now().getTime()) {
+  if (session.status === 'completed' || session.status === 'failed')
+    throw new ConnectFlowError(
+      'session_used',
+      410,
+      'This connect link was already used. Start again from the app.',
+    );
+  const now = deps.runtime.now();
+  if (session.status === 'expired' || session.expiresAt.getTime() <= now.getTime()) {
+    const message = 'This connect link has expired. Start again from the app.';
     await deps.db
       .update(connectSessions)
-      .set({ status: 'expired', updatedAt: new Date() })
-      .where(eq(connectSessions.id, session.id));
+      .set({ status: 'expired', error: { code: 'session_expired', message }, updatedAt: now })
+      .where(and(eq(connectSessions.id, session.id), movableTo('expired')));
     throw new ConnectFlowError(
       'session_expired',
       410,
-      'This connect link has expired. Ask the app for a new one.',
+      message,
+      failureReturn(session.redirectUrl, 'session_expired'),
     );
   }
   const integration = await getIntegrationRow(deps.db, session.integrationKey);
@@ -112,36 +126,57 @@ export async function startAuthorization(deps: ConnectDeps, token: string): Prom
   const state = generateRandomState();
   const usePkce = provider.pkce && ctx.options.pkce !== false;
   const verifier = usePkce ? generateRandomCodeVerifier() : undefined;
-  await deps.db
+  const binding = newBrowserBinding(
+    deps.publicUrl,
+    session.id,
+    (session.expiresAt.getTime() - now.getTime()) / 1000,
+  );
+  const [started] = await deps.db
     .update(connectSessions)
     .set({
       status: 'authorizing',
       stateHash: hash(state),
       stateUsedAt: null,
+      browserBindingHash: hash(binding.value),
       codeVerifierSealed: verifier
         ? deps.sealer.seal(verifier, sealContext.connectSessionCodeVerifier(session.id))
         : null,
       updatedAt: new Date(),
     })
-    .where(eq(connectSessions.id, session.id));
-  return provider.authorizationUrl(ctx, {
+    .where(and(eq(connectSessions.id, session.id), movableTo('authorizing')))
+    .returning({ id: connectSessions.id });
+  // Finished by another tab meanwhile.
+  if (!started)
+    throw new ConnectFlowError(
+      'session_used',
+      410,
+      'This connect link was already used. Start again from the app.',
+    );
+  const url = await provider.authorizationUrl(ctx, {
     state,
     codeChallenge: verifier ? await calculatePKCECodeChallenge(verifier) : undefined,
     redirectUri: `${deps.publicUrl}/oauth/callback`,
   });
+  return { url, setCookie: binding.header };
 }
 
 export interface CallbackResult {
   connection: ConnectionRow;
   reconnected: boolean;
   warnings: string[];
-  redirectUrl: string | null;
+  /** The app's redirectUrl with the outcome, when the session has one. */
+  returnTo: string | undefined;
 }
 
-/** GET /oauth/callback: consume the state, exchange the code, store the connection. */
+/**
+ * GET /oauth/callback: consume the state, check the browser is the one that opened the link,
+ * exchange the code, store the connection. onSession learns the session as soon as the state
+ * names it (the route clears its cookie whatever the outcome).
+ */
 export async function completeAuthorization(
   deps: ConnectDeps,
   query: Record<string, string | undefined>,
+  browser: { cookieHeader: string | undefined; onSession?: (sessionId: string) => void },
 ): Promise<CallbackResult> {
   const state = query.state;
   if (!state)
@@ -154,7 +189,13 @@ export async function completeAuthorization(
   const [session] = await deps.db
     .update(connectSessions)
     .set({ stateUsedAt: now, updatedAt: now })
-    .where(and(eq(connectSessions.stateHash, hash(state)), isNull(connectSessions.stateUsedAt)))
+    .where(
+      and(
+        eq(connectSessions.stateHash, hash(state)),
+        isNull(connectSessions.stateUsedAt),
+        eq(connectSessions.status, 'authorizing'),
+      ),
+    )
     .returning();
   if (!session) {
     const [used] = await deps.db
@@ -173,16 +214,20 @@ export async function completeAuthorization(
           'This sign-in answer does not belong to any connect session here.',
         );
   }
-  const fail = async (code: string, status: number, message: string): Promise<never> => {
+  browser.onSession?.(session.id);
+  /** Ends the session as failed (or expired); returnTo: false keeps the person on tether's page. */
+  const fail = async (
+    code: ConnectFailureCode,
+    status: number,
+    message: string,
+    options: { returnTo: boolean } = { returnTo: true },
+  ): Promise<never> => {
+    const to = code === 'session_expired' ? 'expired' : 'failed';
     await deps.db.transaction(async (tx) => {
       await tx
         .update(connectSessions)
-        .set({
-          status: code === 'session_expired' ? 'expired' : 'failed',
-          error: { code, message },
-          updatedAt: now,
-        })
-        .where(eq(connectSessions.id, session.id));
+        .set({ status: to, error: { code, message }, codeVerifierSealed: null, updatedAt: now })
+        .where(and(eq(connectSessions.id, session.id), movableTo(to)));
       await recordAudit(tx, {
         actor: 'end_user',
         action: 'connect_session.failed',
@@ -191,8 +236,24 @@ export async function completeAuthorization(
         metadata: { reason: code, endUserId: session.endUserId },
       });
     });
-    throw new ConnectFlowError(code, status, message);
+    throw new ConnectFlowError(
+      code,
+      status,
+      message,
+      options.returnTo ? failureReturn(session.redirectUrl, code) : undefined,
+    );
   };
+  // Whoever finishes an authorize URL in a browser that did not open the connect link (the
+  // link's owner sending it to a victim, a leaked URL) must not link that browser's account to
+  // the session's end user. The page stays on tether: this browser's person is not the app's.
+  const binding = readBrowserBinding(browser.cookieHeader, session.id);
+  if (!binding || !session.browserBindingHash || !safeEqual(hash(binding), session.browserBindingHash))
+    return fail(
+      'browser_mismatch',
+      400,
+      'This sign-in was started in another browser, or this browser blocked its cookie. Nothing was connected; start again from the app in this browser.',
+      { returnTo: false },
+    );
   if (session.expiresAt.getTime() <= now.getTime())
     return fail(
       'session_expired',
@@ -242,7 +303,7 @@ export async function completeAuthorization(
     await tx
       .update(connectSessions)
       .set({ status: 'completed', connectionId: connection.id, codeVerifierSealed: null, updatedAt: now })
-      .where(eq(connectSessions.id, session.id));
+      .where(and(eq(connectSessions.id, session.id), movableTo('completed')));
     await recordAudit(tx, {
       actor: 'end_user',
       action: reconnected ? 'connection.reconnected' : 'connection.created',
@@ -256,7 +317,14 @@ export async function completeAuthorization(
       },
     });
   });
-  return { connection, reconnected, warnings: account.warnings, redirectUrl: session.redirectUrl };
+  return {
+    connection,
+    reconnected,
+    warnings: account.warnings,
+    returnTo: session.redirectUrl
+      ? returnUrl(session.redirectUrl, { status: 'connected', connectionId: connection.id })
+      : undefined,
+  };
 }
 
 async function storeConnection(

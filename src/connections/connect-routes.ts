@@ -1,31 +1,36 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import {
-  type ConnectDeps,
-  ConnectFlowError,
-  completeAuthorization,
-  startAuthorization,
-} from './connect-flow.ts';
+import { clearBrowserBinding } from './connect-cookie.ts';
+import { type ConnectDeps, completeAuthorization, startAuthorization } from './connect-flow.ts';
+import { ConnectFlowError } from './connect-outcome.ts';
 import { connectPage } from './connect-page.ts';
 
 /** The public half of the connect flow: what a person's browser visits. No API key. */
 export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) => {
-  const page = (reply: FastifyReply, status: number, title: string, message: string) =>
+  const page = (reply: FastifyReply, status: number, title: string, message: string, code?: string) =>
     reply
       .status(status)
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(connectPage(title, message));
+      .send(connectPage(title, message, code));
+
+  /** A failure goes back to the app's redirectUrl when the flow says so, else to a page. */
+  const failure = (reply: FastifyReply, error: ConnectFlowError, title: string) =>
+    error.returnTo
+      ? reply.header('cache-control', 'no-store').redirect(error.returnTo, 302)
+      : page(reply, error.status, title, error.message, error.code);
 
   app.get<{ Params: { token: string } }>(
     '/connect/:token',
     { schema: { hide: true } },
     async (request, reply) => {
       try {
-        const url = await startAuthorization(deps, request.params.token);
-        return reply.header('cache-control', 'no-store').redirect(url.toString(), 302);
+        const { url, setCookie } = await startAuthorization(deps, request.params.token);
+        return reply
+          .header('cache-control', 'no-store')
+          .header('set-cookie', setCookie)
+          .redirect(url.toString(), 302);
       } catch (error) {
-        if (error instanceof ConnectFlowError)
-          return page(reply, error.status, 'Cannot connect', error.message);
+        if (error instanceof ConnectFlowError) return failure(reply, error, 'Cannot connect');
         throw error;
       }
     },
@@ -36,18 +41,17 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
     { schema: { hide: true } },
     async (request, reply) => {
       try {
-        const result = await completeAuthorization(deps, request.query);
-        if (result.redirectUrl) {
-          const target = new URL(result.redirectUrl);
-          target.searchParams.set('connectionId', result.connection.id);
-          target.searchParams.set('status', 'connected');
-          return reply.redirect(target.toString(), 302);
-        }
+        const result = await completeAuthorization(deps, request.query, {
+          cookieHeader: request.headers.cookie,
+          // The binding is single use, like the state it guards.
+          onSession: (sessionId) =>
+            reply.header('set-cookie', clearBrowserBinding(deps.publicUrl, sessionId)),
+        });
+        if (result.returnTo) return reply.header('cache-control', 'no-store').redirect(result.returnTo, 302);
         const note = result.warnings.length ? ` Note: ${result.warnings.join(' ')}` : '';
         return page(reply, 200, 'Connected', `Your account is connected. You can close this window.${note}`);
       } catch (error) {
-        if (error instanceof ConnectFlowError)
-          return page(reply, error.status, 'Not connected', error.message);
+        if (error instanceof ConnectFlowError) return failure(reply, error, 'Not connected');
         throw error;
       }
     },

@@ -8,8 +8,10 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
 import { createConnectSession } from './connect-flow.ts';
+import { ConnectSessionView, getConnectSessionView } from './connect-session-view.ts';
 import { ConnectionView, toConnectionView } from './connection-view.ts';
 import { disconnect } from './disconnect.ts';
+import type { RedirectPolicy } from './redirect-url.ts';
 import type { TokenService } from './token-service.ts';
 
 export interface ConnectionRouteDeps {
@@ -19,6 +21,7 @@ export interface ConnectionRouteDeps {
   logger: Logger;
   publicUrl: string;
   tokens: TokenService;
+  redirectPolicy: RedirectPolicy;
 }
 
 const IdParams = z.object({ id: z.string().max(100) });
@@ -42,6 +45,20 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       },
     },
     async (request, reply) => reply.status(201).send(await createConnectSession(deps, request.body)),
+  );
+
+  app.get(
+    '/connect-sessions/:id',
+    {
+      schema: {
+        tags,
+        summary:
+          'A connect session’s outcome: pending, connected (with the connection id) or failed (with the code)',
+        params: IdParams,
+        response: { 200: ConnectSessionView },
+      },
+    },
+    async (request) => getConnectSessionView(deps.db, request.params.id, deps.runtime.now()),
   );
 
   app.get(

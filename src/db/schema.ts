@@ -53,6 +53,8 @@ export const connectSessions = pgTable('connect_sessions', {
   codeVerifierSealed: text('code_verifier_sealed'),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   stateUsedAt: timestamp('state_used_at', { withTimezone: true }),
+  /** SHA-256 of the cookie given to the browser that opened the connect link (connect-cookie.ts). */
+  browserBindingHash: text('browser_binding_hash'),
   error: jsonb('error').$type<{ code: string; message: string }>(),
   connectionId: text('connection_id'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

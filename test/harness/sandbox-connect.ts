@@ -53,12 +53,28 @@ export async function createSandboxIntegration(
   expect(res.statusCode, res.body).toBe(201);
 }
 
+/**
+ * The Cookie header a browser sends back after a response's Set-Cookie (name=value pairs, the
+ * attributes dropped): /connect/:token binds the flow to the browser with one.
+ */
+export function cookiesFrom(response: { headers: Record<string, unknown> }): string {
+  const setCookie = response.headers['set-cookie'];
+  const all = Array.isArray(setCookie) ? setCookie : setCookie ? [String(setCookie)] : [];
+  return all.map((header: string) => header.split(';')[0]!).join('; ');
+}
+
 /** Runs the whole connect flow as a person would, returning the callback's response and the connection id. */
 export async function connectThroughSandbox(
   t: TestTether,
   control: SandboxControl,
   input: { integration: string; endUserId: string; account?: string; decision?: 'approve' | 'deny' },
-): Promise<{ status: number; body: string; connectionId: string | undefined; callbackUrl: string }> {
+): Promise<{
+  status: number;
+  body: string;
+  connectionId: string | undefined;
+  callbackUrl: string;
+  cookie: string;
+}> {
   const session = await t.app.inject({
     method: 'POST',
     url: '/v1/connect-sessions',
@@ -73,7 +89,11 @@ export async function connectThroughSandbox(
     ...(input.account ? { account: input.account } : {}),
   });
   const callback = new URL(redirect.location);
-  const res = await t.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}` });
+  const res = await t.app.inject({
+    method: 'GET',
+    url: `${callback.pathname}${callback.search}`,
+    headers: { cookie: cookiesFrom(start) },
+  });
   const list = await t.app.inject({
     method: 'GET',
     url: `/v1/connections?endUserId=${encodeURIComponent(input.endUserId)}`,
@@ -87,5 +107,6 @@ export async function connectThroughSandbox(
     body: res.body,
     connectionId,
     callbackUrl: `${callback.pathname}${callback.search}`,
+    cookie: cookiesFrom(start),
   };
 }
