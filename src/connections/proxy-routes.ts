@@ -60,11 +60,12 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
     },
     handler: async (request, reply) => {
       const id = request.params.connectionId;
-      // Checked before any token is read or refreshed: a refused path costs nothing upstream.
+      // Path and base are checked before any token is read or refreshed: a refused call costs
+      // nothing upstream.
       const path = parseProxyPath(...rawProxiedPath(request));
-      let token = await deps.tokens.getAccessToken(id);
       const loaded = await deps.tokens.load(id);
       const target = proxyTarget(apiBaseOf(loaded), path);
+      let token = await deps.tokens.getAccessToken(id);
       let upstream = await callProvider(request, loaded, target, token.accessToken);
       if (await upstream.isAuthFailure()) {
         token = await deps.tokens.getAccessToken(id, { force: true });
@@ -74,15 +75,16 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
     },
   });
 
-  /** The integration's API base for this connection; 409 when it has none. */
+  /**
+   * The integration's API base for this connection; 409 when it has none. It depends on the
+   * integration and the connection's metadata (DocuSign's base_uri), never on its secrets.
+   */
   function apiBaseOf({ row, integration, provider }: Loaded): string {
-    const credentials = openCredentials(deps.sealer, row);
-    if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
     let base: string | undefined;
     try {
       base = provider.proxy.baseUrl(
         integrationContext(deps.sealer, integration),
-        connectionContext(row, credentials),
+        connectionContext(row, { accessToken: '', refreshToken: null }),
       );
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;

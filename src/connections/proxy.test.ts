@@ -118,6 +118,11 @@ describe('the proxy', () => {
         endUserId: 'tokens-user',
       })
     ).connectionId!;
+    // Due for a refresh: the 409 must still come before any token work.
+    await t.database.db
+      .update(connections)
+      .set({ expiresAt: new Date(Date.now() - 60_000) })
+      .where(eq(connections.id, tokensOnly));
     await sandbox.control.resetCalls();
     const res = await t.app.inject({ method: 'GET', url: `/v1/proxy/${tokensOnly}/me`, headers: t.auth });
     expect(res.statusCode).toBe(409);
