@@ -3,14 +3,21 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Sealer } from '../crypto/seal.ts';
 import { AppError } from '../errors.ts';
 import { integrationContext } from '../integrations/integration-store.ts';
-import type { ProviderRuntime } from '../providers/provider.ts';
+import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
 import { connectionContext, openCredentials } from './credentials.ts';
+import { parseProxyPath, proxyTarget } from './proxy-target.ts';
 import type { TokenService } from './token-service.ts';
+
+type Loaded = Awaited<ReturnType<TokenService['load']>>;
 
 /**
  * ALL /v1/proxy/:connectionId/* — calls the provider's API as the
  * connection. Auth (and provider headers: xero-tenant-id, Notion-Version) is
  * added; the caller's own Authorization (tether's API key) never leaves.
+ * The path must stay inside the provider's API base (proxy-target.ts: 400
+ * invalid_proxy_path otherwise, before any token is touched); an integration
+ * without an API base answers 409 proxy_not_configured. Redirects are not
+ * followed: a 3xx goes back to the caller as it came, Location included.
  * On an auth failure the token is refreshed once and the call retried once;
  * any other answer (403/404 about one resource, 429 with Retry-After) is
  * passed back as the provider gave it, streamed, and never disconnects.
@@ -53,29 +60,55 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
     },
     handler: async (request, reply) => {
       const id = request.params.connectionId;
+      // Path and base are checked before any token is read or refreshed: a refused call costs
+      // nothing upstream.
+      const path = parseProxyPath(...rawProxiedPath(request));
+      const loaded = await deps.tokens.load(id);
+      const target = proxyTarget(apiBaseOf(loaded), path);
       let token = await deps.tokens.getAccessToken(id);
-      let upstream = await callProvider(request, id, token.accessToken);
+      let upstream = await callProvider(request, loaded, target, token.accessToken);
       if (await upstream.isAuthFailure()) {
         token = await deps.tokens.getAccessToken(id, { force: true });
-        upstream = await callProvider(request, id, token.accessToken);
+        upstream = await callProvider(request, loaded, target, token.accessToken);
       }
       return relay(reply, upstream.response);
     },
   });
 
+  /**
+   * The integration's API base for this connection; 409 when it has none. It depends on the
+   * integration and the connection's metadata (DocuSign's base_uri), never on its secrets.
+   */
+  function apiBaseOf({ row, integration, provider }: Loaded): string {
+    let base: string | undefined;
+    try {
+      base = provider.proxy.baseUrl(
+        integrationContext(deps.sealer, integration),
+        connectionContext(row, { accessToken: '', refreshToken: null }),
+      );
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      throw new AppError('integration_misconfigured', `${error.message}.`, { cause: error });
+    }
+    if (!base) {
+      throw new AppError(
+        'proxy_not_configured',
+        `Integration "${integration.key}" has no endpoints.apiBaseUrl, so tether cannot proxy its calls; set one, or call the provider with the connection's access token.`,
+      );
+    }
+    return base;
+  }
+
   async function callProvider(
-    request: FastifyRequest<{ Params: { connectionId: string; '*': string } }>,
-    id: string,
+    request: FastifyRequest,
+    { row, integration, provider }: Loaded,
+    target: URL,
     accessToken: string,
   ) {
-    const { row, integration, provider } = await deps.tokens.load(id);
     const credentials = openCredentials(deps.sealer, row);
     if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
     const ctx = integrationContext(deps.sealer, integration);
     const connection = connectionContext(row, { ...credentials, accessToken });
-    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-    const base = provider.proxy.baseUrl(ctx, connection).replace(/\/+$/, '');
-    const target = `${base}/${request.params['*']}${query}`;
     const requested: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (typeof value === 'string' && !HOP_BY_HOP.has(name)) requested[name] = value;
@@ -91,10 +124,13 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
         : undefined;
     let response: Response;
     try {
+      // A redirect is the caller's to follow or not: following it here would send the caller's
+      // headers (and the provider's, like xero-tenant-id) to wherever the Location points.
       response = await deps.runtime.fetch(target, {
         method: request.method,
         headers,
         body: body ? new Uint8Array(body) : undefined,
+        redirect: 'manual',
       });
     } catch (error) {
       const timedOut =
@@ -107,7 +143,11 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
     }
     return {
       response,
-      /** Reads the body only for answers that may mean "bad token"; the rest stream untouched. */
+      /**
+       * Reads the body only for answers that may mean "bad token"; the rest stream untouched.
+       * No redirect was followed, so the answer comes from inside the API base: nothing else can
+       * make tether refresh.
+       */
       async isAuthFailure(): Promise<boolean> {
         if (response.status !== 401 && response.status !== 400 && response.status !== 403) return false;
         const text = await response.clone().text();
@@ -116,6 +156,15 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
     };
   }
 };
+
+/** The path after `/v1/proxy/:connectionId/` as it arrived (still percent-encoded), and the query. */
+function rawProxiedPath(request: FastifyRequest): [path: string, query: string] {
+  const at = request.url.indexOf('?');
+  const path = at === -1 ? request.url : request.url.slice(0, at);
+  const query = at === -1 ? '' : request.url.slice(at);
+  const wildcardAt = (request.routeOptions.url ?? '').split('/').indexOf('*');
+  return [path.split('/').slice(wildcardAt).join('/'), query];
+}
 
 function relay(reply: FastifyReply, response: Response): FastifyReply {
   reply.status(response.status);

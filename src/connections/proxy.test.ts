@@ -7,6 +7,7 @@ import {
 } from '../../test/harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from '../../test/harness/tether.ts';
 import { connections } from '../db/schema.ts';
+import { sandboxClientCredentials, sandboxEndpoints } from '../sandbox/index.ts';
 import { openCredentials } from './credentials.ts';
 
 describe('the proxy', () => {
@@ -99,6 +100,40 @@ describe('the proxy', () => {
     });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('not_connected');
+  });
+
+  it('answers 409 proxy_not_configured for a generic oauth2 integration without apiBaseUrl, calling nothing', async () => {
+    const { apiBaseUrl, ...endpoints } = sandboxEndpoints(sandbox.server.url).oauth2;
+    expect(apiBaseUrl).toBeTruthy();
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/integrations',
+      headers: t.auth,
+      payload: { key: 'tokens-only', provider: 'oauth2', ...sandboxClientCredentials('oauth2'), endpoints },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const tokensOnly = (
+      await connectThroughSandbox(t, sandbox.control, {
+        integration: 'tokens-only',
+        endUserId: 'tokens-user',
+      })
+    ).connectionId!;
+    // Due for a refresh: the 409 must still come before any token work.
+    await t.database.db
+      .update(connections)
+      .set({ expiresAt: new Date(Date.now() - 60_000) })
+      .where(eq(connections.id, tokensOnly));
+    await sandbox.control.resetCalls();
+    const res = await t.app.inject({ method: 'GET', url: `/v1/proxy/${tokensOnly}/me`, headers: t.auth });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('proxy_not_configured');
+    expect((await sandbox.control.calls(0)).counts).toEqual({});
+    const token = await t.app.inject({
+      method: 'GET',
+      url: `/v1/connections/${tokensOnly}/access-token`,
+      headers: t.auth,
+    });
+    expect(token.statusCode).toBe(200);
   });
 
   it('answers 502 when the provider drops the connection', async () => {

@@ -39,6 +39,18 @@ describe('integrations API', () => {
     }
   });
 
+  it('creates a generic oauth2 integration without endpoints.apiBaseUrl, for an app that only wants tokens', async () => {
+    const res = await post({
+      key: 'tokens-only',
+      provider: 'oauth2',
+      clientId: 'x',
+      clientSecret: 'y',
+      endpoints: { authorizationUrl: 'https://idp.example/authorize', tokenUrl: 'https://idp.example/token' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().endpoints).not.toHaveProperty('apiBaseUrl');
+  });
+
   it('keeps webhook secrets write-only and gives the webhook URL', async () => {
     const res = await post({ key: 'stripe', provider: 'stripe', webhookSecrets: ['whsec_one', 'whsec_two'] });
     expect(res.statusCode).toBe(201);

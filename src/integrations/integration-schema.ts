@@ -68,7 +68,8 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
     if (!fields.clientId) return 'clientId is required for OAuth providers';
     if (!fields.clientSecret) return 'clientSecret is required for OAuth providers';
     if (provider === 'oauth2') {
-      for (const name of ['authorizationUrl', 'tokenUrl', 'apiBaseUrl']) {
+      // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
+      for (const name of ['authorizationUrl', 'tokenUrl']) {
         if (!fields.endpoints?.[name]) return `endpoints.${name} is required for the generic oauth2 provider`;
       }
     }

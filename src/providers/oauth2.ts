@@ -15,7 +15,8 @@ import { type IntegrationContext, type ProviderDefinition, ProviderError } from 
 
 /**
  * Any OAuth 2.0 server, by configuration: RFC 6749 code grant with RFC 7636 PKCE, RFC 7009
- * revocation. Every endpoint comes from the integration; options choose the client
+ * revocation. Every endpoint comes from the integration (apiBaseUrl only when the proxy is
+ * wanted); options choose the client
  * authentication (default client_secret_basic), the scope separator and extra authorize
  * parameters. Refresh tokens are treated as rotating (a returned one replaces the stored one,
  * an absent one keeps it), so refreshes are serialised either way.
@@ -31,7 +32,7 @@ const DISPLAY = 'OAuth 2.0';
 export const oauth2: ProviderDefinition = {
   name: 'oauth2',
   displayName: DISPLAY,
-  defaultEndpoints: { authorizationUrl: '', tokenUrl: '', apiBaseUrl: '' },
+  defaultEndpoints: { authorizationUrl: '', tokenUrl: '' },
   defaultScopes: [],
   pkce: true,
   refresh: { strategy: 'expiry', rotates: true },
@@ -99,7 +100,8 @@ export const oauth2: ProviderDefinition = {
   },
 
   proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
+    // An app that only wants tokens configures no API base: the proxy then says so (409).
+    baseUrl: (ctx) => (ctx.endpoints.apiBaseUrl ? requireEndpoint(ctx, 'apiBaseUrl') : undefined),
     headers: () => ({}),
     isAuthFailure: (status) => status === 401,
   },

@@ -26,8 +26,8 @@ export interface Endpoints {
   authorizationUrl: string;
   tokenUrl: string;
   revocationUrl?: string;
-  /** Root that proxied paths are joined to. */
-  apiBaseUrl: string;
+  /** Root that proxied paths are joined to; the generic provider may have none (no proxy then). */
+  apiBaseUrl?: string;
   userinfoUrl?: string;
   /** Provider extras: Xero connectionsUrl, Instagram exchangeUrl/refreshUrl, ... */
   [extra: string]: string | undefined;
@@ -190,8 +190,11 @@ export interface ProviderDefinition {
   /** Best effort; absent where the provider has no revocation endpoint. */
   revoke?(ctx: IntegrationContext, rt: ProviderRuntime, connection: ConnectionContext): Promise<void>;
   proxy: {
-    /** Base URL of proxied calls for this connection (DocuSign: its base_uri + /restapi). */
-    baseUrl(ctx: IntegrationContext, connection: ConnectionContext): string;
+    /**
+     * Base URL of proxied calls for this connection (DocuSign: its base_uri + /restapi); proxied
+     * paths must stay under it. undefined: the integration has no API to proxy to.
+     */
+    baseUrl(ctx: IntegrationContext, connection: ConnectionContext): string | undefined;
     /** Headers added to every proxied call besides Authorization (xero-tenant-id, Notion-Version). */
     headers(
       ctx: IntegrationContext,

@@ -17,6 +17,7 @@ import {
   REDIRECT_URI,
   sandboxIntegration,
 } from './contract-cases.ts';
+import { isAllowedBaseUri } from './docusign.ts';
 import { getProvider } from './index.ts';
 import type { OAuthProviderName } from './provider.ts';
 import { makeProviderRuntime } from './runtime.ts';
@@ -135,6 +136,50 @@ describe('docusign', () => {
       headers: { authorization: `Bearer ${connection.accessToken}` },
     });
     expect(answer.status).toBe(200);
+  });
+
+  const userinfoNaming = (baseUri: string) => ({
+    sub: 'evil-user',
+    accounts: [{ account_id: 'a1', is_default: true, account_name: 'Acme', base_uri: baseUri }],
+  });
+
+  it('refuses an account base_uri on a host that is not DocuSign’s', async () => {
+    const { connect } = setUp('docusign', 'docusign');
+    for (const baseUri of [
+      'https://evil.example',
+      'https://docusign.net.evil.example',
+      'https://evildocusign.net',
+      'http://na3.docusign.net',
+      'https://user@na3.docusign.net',
+    ]) {
+      await control.failNext('docusign.userinfo', 200, { body: userinfoNaming(baseUri) });
+      const failure = await expectFailure(connect(), 'configuration', []);
+      expect(failure.providerCode, baseUri).toBe('invalid_base_uri');
+    }
+  });
+
+  it('accepts DocuSign hosts and the account server the integration is configured with', async () => {
+    const { ctx } = setUp('docusign', 'docusign');
+    for (const baseUri of [
+      'https://na3.docusign.net',
+      'https://demo.docusign.net',
+      'https://eu.docusign.com',
+    ]) {
+      expect(isAllowedBaseUri(ctx, baseUri), baseUri).toBe(true);
+    }
+    expect(isAllowedBaseUri(ctx, `${sandbox.url}/docusign`)).toBe(true);
+    const production = {
+      ...ctx,
+      endpoints: { ...ctx.endpoints, userinfoUrl: 'https://account.docusign.com/oauth/userinfo' },
+    };
+    expect(isAllowedBaseUri(production, `${sandbox.url}/docusign`)).toBe(false);
+  });
+
+  it('refuses to proxy for a connection that stored a foreign base_uri before the check', async () => {
+    const { ctx, definition, connect } = setUp('docusign', 'docusign');
+    const { connection } = await connect();
+    const stored = { ...connection, metadata: { ...connection.metadata, baseUri: 'https://evil.example' } };
+    expect(() => definition.proxy.baseUrl(ctx, stored)).toThrow(/not a DocuSign host/);
   });
 });
 

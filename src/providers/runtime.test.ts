@@ -48,6 +48,12 @@ describe('makeProviderRuntime', () => {
     expect(response.status).toBe(302);
   });
 
+  it('returns a redirect unfollowed when the caller asks for manual redirects (the proxy)', async () => {
+    const response = await rt.fetch(`${origin}/to-other-origin`, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toMatch(/^http:\/\/localhost:\d+\/ok$/);
+  });
+
   it('drops the Authorization header when a redirect leaves the origin', async () => {
     seenAuthorization.length = 0;
     await rt.fetch(`${origin}/to-ok`, { headers: { authorization: 'Bearer same-origin' } });

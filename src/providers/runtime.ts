@@ -6,7 +6,8 @@ import type { ProviderRuntime } from './provider.ts';
  * followed by hand, and only for GET and HEAD, only to http(s) URLs, at most five times, with the
  * Authorization header dropped when the redirect leaves the origin. Anything else (a token
  * endpoint answering 302, a redirect to `file:`) comes back as the 3xx response itself, for the
- * caller to treat as the failure it is.
+ * caller to treat as the failure it is. A caller passing `redirect: 'manual'` (the proxy) gets
+ * every 3xx back unfollowed.
  */
 
 export interface ProviderRuntimeOptions {
@@ -34,6 +35,7 @@ export function makeProviderRuntime({
         const response = await fetch(target, { ...init, headers, signal, redirect: 'manual' });
         const location = response.headers.get('location');
         const followable =
+          init.redirect !== 'manual' &&
           response.status >= 300 &&
           response.status < 400 &&
           location !== null &&
