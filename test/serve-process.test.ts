@@ -122,4 +122,21 @@ describe('tether serve in its own process', () => {
       expect(await answers(`${base}/healthz`)).toBe(false);
     },
   );
+
+  it('says in one line at start that the sandbox is on', PROCESS_TEST, async () => {
+    const child = start(process.execPath, ['src/main.ts', 'serve'], {
+      PORT: '0',
+      TETHER_DATA_DIR: tempDataDir(),
+      TETHER_LOG_LEVEL: 'warn',
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    await waitFor('tether says where it listens', () => output.includes('listening on'));
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
+    const lines = output.split('\n').filter((line) => line.startsWith('tether:') && /sandbox/i.test(line));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('/sandbox/_control/webhooks/config');
+  });
 });
