@@ -1,11 +1,12 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { makeOutputDestination } from './closed-output.ts';
 import { redactSecrets, redactUrl } from './redact.ts';
 
 export type { Logger };
 
 export interface LoggerOptions {
   level: string;
-  /** Where lines go; tests pass a stream to capture and scan them. */
+  /** Where lines go (default stdout, never blocking, see closed-output.ts); tests pass a stream to capture them. */
   destination?: DestinationStream;
 }
 
@@ -36,6 +37,6 @@ export function makeLogger(options: LoggerOptions): Logger {
         err: pino.stdSerializers.err,
       },
     },
-    options.destination,
+    options.destination ?? makeOutputDestination(),
   );
 }

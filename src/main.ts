@@ -1,3 +1,4 @@
+import { tolerateClosedOutput } from './closed-output.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 /**
@@ -36,6 +37,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`tether serve | head -1`) must not take the server down.
+tolerateClosedOutput(process.stdout);
+tolerateClosedOutput(process.stderr);
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

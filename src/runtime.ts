@@ -4,16 +4,18 @@ import type { Config } from './config.ts';
 import { startKeepAlive } from './connections/keep-alive.ts';
 import { makeTokenService, type TokenService } from './connections/token-service.ts';
 import { makeSealer, type Sealer } from './crypto/seal.ts';
-import { type Database, openDatabase } from './db/client.ts';
+import { type Database, type Db, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
-import { seedSandboxIntegrations, seedSandboxWebhookSources } from './integrations/seed-sandbox.ts';
+import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
+import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
 import { type Logger, makeLogger } from './logger.ts';
 import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
+import { makeWebhookSenderState, webhookSenderFacts } from './sandbox/webhooks/index.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
 import { type IngestPressure, makeIngestPressure } from './webhooks/ingest-pressure.ts';
 import { startWebhookProcessing, type WebhookProcessing } from './webhooks/process-worker.ts';
@@ -92,7 +94,9 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
-    if (config.sandbox) await seedSandboxIntegrations(database.db, sealer, config.publicUrl);
+    const mountSandbox = config.sandbox
+      ? await seedSandbox(database.db, sealer, config.publicUrl)
+      : undefined;
     let accepting = true;
     const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
     const tokens = makeTokenService({
@@ -137,12 +141,8 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       bodyLimitBytes: config.bodyLimitBytes,
       redirectPolicy: { allowedOrigins: config.allowedRedirectOrigins, production: config.production },
       isAcceptingTraffic: () => accepting,
-      publicPlugins: [...(config.sandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
+      publicPlugins: [...(mountSandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
     });
-    if (config.sandbox) {
-      const facts = await app.inject({ method: 'GET', url: '/sandbox/_control/webhooks/config' });
-      await seedSandboxWebhookSources(database.db, sealer, config.publicUrl, facts.json());
-    }
     const url = options.listen === false ? '' : await app.listen({ port: config.port, host: config.host });
     const startedBoss = boss;
     let stopping: Promise<void> | undefined;
@@ -178,7 +178,21 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   }
 }
 
-/** The provider simulators at /sandbox, seeded so the demo's accounts are the same on every start. */
-async function mountSandbox(app: FastifyInstance): Promise<void> {
-  await app.register(sandboxPlugin, { prefix: '/sandbox', state: makeSandboxState({ seed: 'tether' }) });
+/**
+ * Seeds the sandbox integrations against the simulators at `${publicUrl}/sandbox` and returns the
+ * plugin that mounts those simulators there, holding the keys and secrets the seed trusts. Their
+ * accounts derive from the seed 'tether', so the demo's are the same on every start.
+ */
+async function seedSandbox(db: Db, sealer: Sealer, publicUrl: string) {
+  const senders = await makeWebhookSenderState();
+  await seedSandboxIntegrations(db, sealer, publicUrl);
+  const secrets = await seedSandboxWebhookSources(
+    db,
+    sealer,
+    webhookSenderFacts(`${publicUrl}/sandbox`, senders),
+  );
+  const state = makeSandboxState({ seed: 'tether' });
+  return async (app: FastifyInstance) => {
+    await app.register(sandboxPlugin, { prefix: '/sandbox', state, senders: { state: senders, secrets } });
+  };
 }

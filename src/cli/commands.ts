@@ -18,6 +18,12 @@ export async function serve(config: Config): Promise<number> {
     },
   });
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
+  if (config.sandbox) {
+    console.log(
+      `tether: provider sandbox on at ${tether.url}/sandbox, for development only (its control API has no key; ` +
+        'webhook secrets at /sandbox/_control/webhooks/config; TETHER_SANDBOX=0 turns it off)',
+    );
+  }
   console.log(`tether: listening on ${tether.url} (${database}); API docs at ${tether.url}/docs`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {

@@ -4,7 +4,7 @@ import { registerControlRoutes } from './control-routes.ts';
 import { makeFaultHooks } from './fault-hook.ts';
 import { SANDBOX_PROVIDER_MODULES } from './providers/index.ts';
 import { makeSandboxState, releaseHung, type SandboxState } from './state.ts';
-import { webhookSenderRoutes } from './webhooks/routes.ts';
+import { type WebhookSenderRoutesOptions, webhookSenderRoutes } from './webhooks/routes.ts';
 
 // The provider sandbox as a Fastify plugin. tether registers it with prefix '/sandbox'; tests
 // start it alone with startSandboxServer(). Register it plainly (not through fastify-plugin):
@@ -12,6 +12,8 @@ import { webhookSenderRoutes } from './webhooks/routes.ts';
 
 export interface SandboxPluginOptions {
   state: SandboxState;
+  /** The webhook senders' key material and default secrets (tether passes those it seeded). */
+  senders?: Pick<WebhookSenderRoutesOptions, 'state' | 'secrets'>;
 }
 
 export async function sandboxPlugin(app: FastifyInstance, options: SandboxPluginOptions): Promise<void> {
@@ -49,7 +51,7 @@ export async function sandboxPlugin(app: FastifyInstance, options: SandboxPlugin
     prefix: '/_control',
   });
   // The webhook senders (Stripe, PayPal, DocuSign Connect, Pub/Sub): same prefix, same hook.
-  await app.register(webhookSenderRoutes, { clock: state.clock });
+  await app.register(webhookSenderRoutes, { clock: state.clock, ...options.senders });
 }
 
 export interface SandboxServerOptions {

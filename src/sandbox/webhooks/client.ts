@@ -2,6 +2,7 @@ import type { IssueCertBody } from './control-routes.ts';
 import type { DeliveryReport } from './deliver.ts';
 import type { WebhookSource } from './delivery.ts';
 import type { SendBody } from './send-specs.ts';
+import type { WebhookSenderFacts } from './sender-facts.ts';
 
 // A typed client for the webhook senders' control API, for tests and scripts:
 //   const sandbox = makeWebhookSandboxClient('http://127.0.0.1:3000/sandbox');
@@ -15,17 +16,7 @@ export interface IssuedCert {
   notAfter: string;
 }
 
-export interface WebhookSandboxConfig {
-  paypal: {
-    certUrl: string;
-    certHost: string;
-    commonNameSuffix: string;
-    caPem: string;
-    tokenUrl: string;
-    verifyUrl: string;
-  };
-  gmailPubsub: { jwksUrl: string; issuer: string; serviceAccount: string; kid: string };
-}
+export type WebhookSandboxConfig = WebhookSenderFacts;
 
 export interface WebhookSandboxClient {
   send<S extends WebhookSource>(source: S, body: SendBody<S>): Promise<DeliveryReport>;

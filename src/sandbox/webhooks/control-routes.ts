@@ -3,19 +3,24 @@ import { z } from 'zod';
 import { requestOrigin } from '../http.ts';
 import { deliver } from './deliver.ts';
 import { WEBHOOK_SOURCES, type WebhookSource } from './delivery.ts';
-import { DEFAULT_PUSH_SERVICE_ACCOUNT } from './pubsub.ts';
 import { SEND_SPECS, type SendSpec } from './send-specs.ts';
+import { type SandboxWebhookSecrets, webhookSenderFacts } from './sender-facts.ts';
 import type { WebhookSenderState } from './sender-state.ts';
 
 // Control API of the webhook senders (tests and demos drive the sandbox with these):
 //   POST /_control/webhooks/:source/send   build, sign and deliver; answers the attempt report
 //   POST /_control/webhooks/paypal/certs   issue an extra PayPal certificate (expired, wrong CN, …)
-//   GET  /_control/webhooks/config         what a tether verifier must be configured with
+//   GET  /_control/webhooks/config         what a tether verifier must be configured with, and
+//                                          the default secrets when the sandbox has them
 // Like the core's control routes they carry no endpoint key, so faults and call counts never
 // touch them, and errors use the control API's shape {"error": {"code", "message"}}.
 
 export interface ControlRoutesDeps {
   state: WebhookSenderState;
+  /** Where the senders are mounted, e.g. '/sandbox'. */
+  prefix: string;
+  /** Used when a send names no secret; the config route tells them. */
+  secrets?: SandboxWebhookSecrets;
   now(): Date;
   certPath(name: string): string;
   allowTarget(url: URL): boolean;
@@ -58,7 +63,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRoutesD
     }
     const origin = requestOrigin(request);
     const certUrl = (name: string) => `${origin}${deps.certPath(name)}`;
-    const outbounds = spec.build(body, { state, now: deps.now(), certUrl });
+    const outbounds = spec.build(body, { state, now: deps.now(), certUrl, secrets: deps.secrets });
     if (typeof outbounds === 'string') return fail(reply, 400, 'validation_failed', outbounds);
     return deliver(target, outbounds, { ...body.delivery, now: deps.now });
   });
@@ -83,26 +88,9 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlRoutesD
     });
   });
 
-  app.get('/_control/webhooks/config', async (request) => {
-    const origin = requestOrigin(request);
-    const base = deps.certPath('x').replace(/\/paypal\/v1\/notifications\/certs\/x$/, '');
-    return {
-      paypal: {
-        certUrl: `${origin}${deps.certPath(state.paypalCerts.defaultCert.name)}`,
-        certHost: new URL(origin).host,
-        commonNameSuffix: '.paypal.com',
-        caPem: state.paypalCerts.caPem,
-        tokenUrl: `${origin}${base}/paypal/v1/oauth2/token`,
-        verifyUrl: `${origin}${base}/paypal/v1/notifications/verify-webhook-signature`,
-      },
-      gmailPubsub: {
-        jwksUrl: `${origin}${base}/google/oauth2/v3/certs`,
-        issuer: 'https://accounts.google.com',
-        serviceAccount: DEFAULT_PUSH_SERVICE_ACCOUNT,
-        kid: state.pushKeys.current.kid,
-      },
-    };
-  });
+  app.get('/_control/webhooks/config', async (request) =>
+    webhookSenderFacts(`${requestOrigin(request)}${deps.prefix}`, state, deps.secrets),
+  );
 }
 
 function isSource(value: string): value is WebhookSource {

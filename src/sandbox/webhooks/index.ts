@@ -16,6 +16,8 @@ export { retryDelays, SENDER_POLICIES } from './retry-schedules.ts';
 export type { WebhookSenderRoutesOptions } from './routes.ts';
 export { isLoopback, webhookSenderRoutes } from './routes.ts';
 export type { SendBody } from './send-specs.ts';
+export type { SandboxWebhookSecrets, WebhookSenderFacts } from './sender-facts.ts';
+export { webhookSenderFacts } from './sender-facts.ts';
 export type { WebhookSenderState } from './sender-state.ts';
 export { makeWebhookSenderState } from './sender-state.ts';
 export * from './stripe.ts';

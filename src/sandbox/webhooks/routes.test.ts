@@ -121,6 +121,8 @@ describe('webhook sender control API', () => {
     for (const body of [
       { target: receiver.url, secrets: 'whsec_x' },
       { target: receiver.url, webhookId: 'W', cert: 'CERT-nope', raw: ['{}'] },
+      // A standalone sandbox holds no default secret: the send must name one.
+      { target: receiver.url, raw: ['{}'] },
     ]) {
       const source = 'webhookId' in body ? 'paypal' : 'stripe';
       const error = await client.send(source, body as never).catch((e: unknown) => e);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerControlRoutes } from './control-routes.ts';
 import { registerProviderRoutes } from './provider-routes.ts';
+import { paypalCertUrl, type SandboxWebhookSecrets } from './sender-facts.ts';
 import { makeWebhookSenderState, type WebhookSenderState } from './sender-state.ts';
 
 // The webhook senders' Fastify plugin, for the sandbox core to register under its prefix
@@ -19,6 +20,8 @@ export interface WebhookSenderRoutesOptions {
   allowTarget?: (url: URL) => boolean;
   /** Serve GET /google/oauth2/v3/certs; turn off if another simulator serves Google's JWKS. */
   serveJwks?: boolean;
+  /** Signing secrets for sends that name none (tether's own sandbox: those its integrations hold). */
+  secrets?: SandboxWebhookSecrets;
 }
 
 export async function webhookSenderRoutes(
@@ -28,10 +31,17 @@ export async function webhookSenderRoutes(
   const now = () => new Date(options.clock?.now() ?? Date.now());
   const state = options.state ?? (await makeWebhookSenderState(now()));
   const prefix = app.prefix;
-  const certPath = (name: string) => `${prefix}/paypal/v1/notifications/certs/${encodeURIComponent(name)}`;
+  const certPath = (name: string) => paypalCertUrl(prefix, name);
 
   registerProviderRoutes(app, { state, now, certPath, serveJwks: options.serveJwks ?? true });
-  registerControlRoutes(app, { state, now, certPath, allowTarget: options.allowTarget ?? isLoopback });
+  registerControlRoutes(app, {
+    state,
+    prefix,
+    secrets: options.secrets,
+    now,
+    certPath,
+    allowTarget: options.allowTarget ?? isLoopback,
+  });
 }
 
 export function isLoopback(url: URL): boolean {

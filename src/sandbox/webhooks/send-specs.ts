@@ -5,6 +5,7 @@ import { makePaypalOutbound } from './paypal.ts';
 import { DEFAULT_PAYPAL_CERT } from './paypal-certs.ts';
 import { makePaypalEvent, PAYPAL_EVENT_TYPES } from './paypal-events.ts';
 import { makeGmailPushBody, makePubsubOutbound } from './pubsub.ts';
+import type { SandboxWebhookSecrets } from './sender-facts.ts';
 import type { WebhookSenderState } from './sender-state.ts';
 import { makeStripeOutbound } from './stripe.ts';
 import { makeStripeEvent, STRIPE_EVENT_TYPES } from './stripe-events.ts';
@@ -49,7 +50,8 @@ const dateOr = (iso: string | undefined, fallback: Date) => (iso === undefined ?
 export const stripeSendSchema = z
   .strictObject({
     ...common,
-    secrets: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Default: the sandbox's own Stripe secret (tether's sandbox only). */
+    secrets: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
     timestamp: z.int().optional(),
     events: list(
       z.strictObject({
@@ -68,7 +70,8 @@ export const stripeSendSchema = z
 export const paypalSendSchema = z
   .strictObject({
     ...common,
-    webhookId: z.string().min(1),
+    /** Default: the sandbox's own webhook id (tether's sandbox only). */
+    webhookId: z.string().min(1).optional(),
     /** Name of a sandbox certificate (see POST /_control/webhooks/paypal/certs). */
     cert: z.string().default(DEFAULT_PAYPAL_CERT),
     transmissionId: z.string().min(1).optional(),
@@ -89,8 +92,8 @@ export const paypalSendSchema = z
 export const docusignSendSchema = z
   .strictObject({
     ...common,
-    /** Active Connect HMAC keys; an empty list sends unsigned messages. */
-    keys: z.array(z.string().min(1)).max(10),
+    /** Active Connect HMAC keys; an empty list sends unsigned messages. Default: the sandbox's own key. */
+    keys: z.array(z.string().min(1)).max(10).optional(),
     events: list(
       z.strictObject({
         event: z.enum(DOCUSIGN_EVENTS),
@@ -147,7 +150,12 @@ export interface BuildContext {
   now: Date;
   /** Absolute URL of a sandbox PayPal certificate. */
   certUrl(name: string): string;
+  /** What a send that names no secret signs with; absent on a standalone sandbox. */
+  secrets?: SandboxWebhookSecrets;
 }
+
+const noDefault = (field: string) =>
+  `Give "${field}": this sandbox has no default secret (only the sandbox mounted in tether has one).`;
 
 export interface SendSpec<S extends z.ZodType> {
   schema: S;
@@ -165,19 +173,23 @@ const seedFor = (
 export const SEND_SPECS = {
   stripe: {
     schema: stripeSendSchema,
-    build: (body, { now }) => {
+    build: (body, { now, secrets }) => {
+      const signWith = body.secrets ?? secrets?.stripe;
+      if (signWith === undefined) return noDefault('secrets');
       const created = Math.floor(now.getTime() / 1000);
       const payloads =
         body.raw ??
         body.events!.map((e, i) =>
           makeStripeEvent(e.type, { created, ...e, seed: seedFor(e.seed, body, i) }),
         );
-      return payloads.map((p) => makeStripeOutbound(p, { secrets: body.secrets, timestamp: body.timestamp }));
+      return payloads.map((p) => makeStripeOutbound(p, { secrets: signWith, timestamp: body.timestamp }));
     },
   } satisfies SendSpec<typeof stripeSendSchema>,
   paypal: {
     schema: paypalSendSchema,
-    build: (body, { state, now, certUrl }) => {
+    build: (body, { state, now, certUrl, secrets }) => {
+      const webhookId = body.webhookId ?? secrets?.paypalWebhookId;
+      if (webhookId === undefined) return noDefault('webhookId');
       const cert = state.paypalCerts.get(body.cert);
       if (!cert) return `No sandbox PayPal certificate is named "${body.cert}".`;
       const payloads =
@@ -191,7 +203,7 @@ export const SEND_SPECS = {
         );
       return payloads.map((p) =>
         makePaypalOutbound(p, {
-          webhookId: body.webhookId,
+          webhookId,
           cert,
           certUrl: certUrl(cert.name),
           transmissionId: body.transmissionId,
@@ -203,7 +215,9 @@ export const SEND_SPECS = {
   } satisfies SendSpec<typeof paypalSendSchema>,
   'docusign-connect': {
     schema: docusignSendSchema,
-    build: (body, { now }) => {
+    build: (body, { now, secrets }) => {
+      const keys = body.keys ?? (secrets ? [secrets.docusignConnect] : undefined);
+      if (keys === undefined) return noDefault('keys');
       const payloads =
         body.raw ??
         body.events!.map((e, i) =>
@@ -213,7 +227,7 @@ export const SEND_SPECS = {
             seed: seedFor(e.seed, body, i),
           }),
         );
-      return payloads.map((p) => makeConnectOutbound(p, { keys: body.keys }));
+      return payloads.map((p) => makeConnectOutbound(p, { keys }));
     },
   } satisfies SendSpec<typeof docusignSendSchema>,
   'gmail-pubsub': {
