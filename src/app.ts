@@ -23,6 +23,7 @@ import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
 import { receiveRoutes } from './webhooks/receive-route.ts';
+import type { RejectionAudit } from './webhooks/rejection-audit.ts';
 
 export interface AppDeps {
   database: Database;
@@ -34,6 +35,7 @@ export interface AppDeps {
   tokens: TokenService;
   metrics: Metrics;
   inbox: InboxWriter;
+  rejections: RejectionAudit;
   publicUrl: string;
   bodyLimitBytes: number;
   isAcceptingTraffic?: () => boolean;
@@ -113,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     metrics: deps.metrics,
     inbox: deps.inbox,
+    rejections: deps.rejections,
     publicUrl: deps.publicUrl,
     bodyLimitBytes: deps.bodyLimitBytes,
   });
