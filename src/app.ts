@@ -24,6 +24,7 @@ import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
 import { receiveRoutes } from './webhooks/receive-route.ts';
+import type { RejectionAudit } from './webhooks/rejection-audit.ts';
 
 export interface AppDeps {
   database: Database;
@@ -35,6 +36,7 @@ export interface AppDeps {
   tokens: TokenService;
   metrics: Metrics;
   inbox: InboxWriter;
+  rejections: RejectionAudit;
   publicUrl: string;
   bodyLimitBytes: number;
   /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
@@ -120,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     metrics: deps.metrics,
     inbox: deps.inbox,
+    rejections: deps.rejections,
     publicUrl: deps.publicUrl,
     bodyLimitBytes: deps.bodyLimitBytes,
   });

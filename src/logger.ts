@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { makeOutputDestination } from './closed-output.ts';
+import { serializeError } from './log-errors.ts';
 import { redactSecrets, redactUrl } from './redact.ts';
 
 export type { Logger };
@@ -13,7 +14,8 @@ export interface LoggerOptions {
 /**
  * pino, JSON lines. Every object logged passes through redactSecrets, so a
  * field named like a token, secret, password or key never reaches the log,
- * whatever module logged it. Request bodies are never logged.
+ * whatever module logged it. Request bodies are never logged; errors are logged through
+ * serializeError, which keeps a failed query's values out.
  */
 export function makeLogger(options: LoggerOptions): Logger {
   return pino(
@@ -34,7 +36,8 @@ export function makeLogger(options: LoggerOptions): Logger {
           id: req.id,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        err: pino.stdSerializers.err,
+        // Never pino's own: it would print a failed query's parameters (event payloads, tokens).
+        err: serializeError,
       },
     },
     options.destination ?? makeOutputDestination(),

@@ -27,13 +27,20 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** A URL with the values of secret-named query parameters replaced, for logs. */
+/** Path segments that are bearer secrets themselves: the connect session token. */
+const SECRET_PATH_SEGMENT = /^(\/connect\/)[^/?#]+/;
+
+/**
+ * A URL for logs: a connect session token in the path and the values of secret-named query
+ * parameters (an OAuth callback's `code`, and its `state`) replaced.
+ */
 export function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q === -1) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
+  const path = url.replace(SECRET_PATH_SEGMENT, `$1${REDACTED}`);
+  const q = path.indexOf('?');
+  if (q === -1) return path;
+  const params = new URLSearchParams(path.slice(q + 1));
   for (const key of [...params.keys()]) {
     if (isSecretName(key) || key === 'state') params.set(key, REDACTED);
   }
-  return `${url.slice(0, q)}?${params.toString()}`;
+  return `${path.slice(0, q)}?${params.toString()}`;
 }

@@ -11,6 +11,7 @@ import { loadOrCreateDevSecrets } from './dev-secrets.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
+import { startRetention } from './jobs/retention.ts';
 import { type Logger, makeLogger } from './logger.ts';
 import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
@@ -19,6 +20,7 @@ import { makeWebhookSenderState, webhookSenderFacts } from './sandbox/webhooks/i
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
 import { type IngestPressure, makeIngestPressure } from './webhooks/ingest-pressure.ts';
 import { startWebhookProcessing, type WebhookProcessing } from './webhooks/process-worker.ts';
+import { makeRejectionAudit, type RejectionAudit } from './webhooks/rejection-audit.ts';
 
 /**
  * Composition root: one running tether = database (migrated) + job queue +
@@ -35,6 +37,10 @@ export interface Tether {
   webhooks: Pick<WebhookProcessing, 'processEvent' | 'processEvents'>;
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
   keepAlive: { sweep: () => Promise<number> };
+  /** Runs one retention pass now (the cron job runs it every 15 minutes). */
+  retention: Awaited<ReturnType<typeof startRetention>>;
+  /** Writes the rejected-webhook counts held in memory to the audit log now. */
+  rejections: Pick<RejectionAudit, 'flush'>;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -91,6 +97,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   const { database } = opened;
   let boss: PgBoss | undefined;
   let pressure: IngestPressure | undefined;
+  let rejections: RejectionAudit | undefined;
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
@@ -111,7 +118,11 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       { db: database.db, tokens, logger },
       { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
     );
+    const retention = await startRetention(boss, { db: database.db, logger }, config, {
+      pollingIntervalSeconds: options.jobPollingIntervalSeconds,
+    });
     const metrics = makeMetrics();
+    rejections = makeRejectionAudit({ db: database.db, logger });
     // Each needs the other: the inbox wakes the workers, and the workers give way to ingest.
     let processing: WebhookProcessing | undefined;
     const inbox = makeInboxWriter({ database, boss, metrics }, { onStored: () => processing?.wake() });
@@ -130,6 +141,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     const app = await buildApp({
       metrics,
       inbox,
+      rejections,
       database,
       boss,
       logger,
@@ -145,6 +157,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     });
     const url = options.listen === false ? '' : await app.listen({ port: config.port, host: config.host });
     const startedBoss = boss;
+    const startedRejections = rejections;
     let stopping: Promise<void> | undefined;
     return {
       app,
@@ -153,6 +166,8 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       sealer,
       tokens,
       keepAlive,
+      retention,
+      rejections,
       webhooks,
       logger,
       apiKey,
@@ -161,6 +176,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
         stopping ??= (async () => {
           accepting = false;
           await app.close();
+          await startedRejections.stop();
           await stopBoss(startedBoss, config.shutdownTimeoutMs);
           pressure?.stop();
           if (!options.database) await database.close();
@@ -171,6 +187,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     };
   } catch (error) {
     pressure?.stop();
+    await rejections?.stop().catch(() => {});
     if (boss) await stopBoss(boss, 1000).catch(() => {});
     if (!options.database) await database.close().catch(() => {});
     opened.release();

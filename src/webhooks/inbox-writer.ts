@@ -63,6 +63,8 @@ export interface InboxWriterOptions {
   singleStatement?: boolean;
   /** Called after each commit that stored new events: wakes this process's workers. */
   onStored?: () => void;
+  /** The clock `receiving()` reads (tests drive it). */
+  now?: () => number;
 }
 
 /** How long after the last delivery the writer still counts as receiving. */
@@ -116,6 +118,7 @@ export function makeInboxWriter(
   let inFlight = 0;
   let scheduled = false;
   let lastWriteAt = Number.NEGATIVE_INFINITY;
+  const now = options.now ?? Date.now;
 
   // Deferred to the end of this turn of the event loop, so deliveries parsed together go together.
   function schedule(): void {
@@ -204,11 +207,11 @@ export function makeInboxWriter(
   }
 
   return {
-    receiving: () => Date.now() - lastWriteAt < RECEIVING_WINDOW_MS,
+    receiving: () => now() - lastWriteAt < RECEIVING_WINDOW_MS,
     write(entry) {
       return new Promise<InboxResult>((resolve, reject) => {
         waiting.push({ entry, id: makeId('wev'), resolve, reject });
-        lastWriteAt = Date.now();
+        lastWriteAt = now();
         schedule();
       });
     },

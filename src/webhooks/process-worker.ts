@@ -1,12 +1,12 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { fromDrizzle } from 'pg-boss';
-import { recordAudit } from '../audit/audit-log.ts';
 import { type Db, rowsOf, runStatement, statement } from '../db/client.ts';
 import type { PgBoss } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { applyWebhookEvent, FOLLOW_UP_QUEUES } from './effects/index.ts';
+import { canMove, EVENT_MOVES, markEventFailed, markEventsDead, type SeenEvent } from './event-status.ts';
 import { DEAD_QUEUE, PROCESS_QUEUE, type ProcessJob, processJobEventIds } from './process-queue.ts';
 import type { WebhookSource } from './verifiers/types.ts';
 
@@ -79,7 +79,7 @@ interface ClaimedRow {
 const CLAIM = statement(`
   update webhook_events
   set status = 'processing', attempts = attempts + 1, updated_at = now()
-  where id = any($1::text[]) and status in ('pending', 'failed', 'processing')
+  where id = any($1::text[]) and status = any($2::text[])
   returning id, integration_key, source, event_id, type, payload, attempts`);
 // In id order, so two workers on overlapping batches (a replay) cannot deadlock on these locks.
 const LOCK = statement(`
@@ -87,7 +87,7 @@ const LOCK = statement(`
 const MARK_PROCESSED = statement(`
   update webhook_events
   set status = 'processed', processed_at = now(), last_error = null, updated_at = now()
-  where id = any($1::text[])`);
+  where id = any($1::text[]) and status = any($2::text[])`);
 
 export async function startWebhookProcessing(
   boss: PgBoss,
@@ -116,7 +116,7 @@ export async function startWebhookProcessing(
   await boss.updateQueue(PROCESS_QUEUE, queueOptions);
 
   async function claim(ids: readonly string[]): Promise<ClaimedRow[]> {
-    return runStatement<ClaimedRow>(deps.db, CLAIM, [ids]);
+    return runStatement<ClaimedRow>(deps.db, CLAIM, [ids, EVENT_MOVES.processing]);
   }
 
   /** Applies the events and marks them processed, all in one transaction; answers the ids applied. */
@@ -125,7 +125,7 @@ export async function startWebhookProcessing(
       const locked = await runStatement<{ id: string; status: string }>(tx, LOCK, [
         rows.map((row) => row.id),
       ]);
-      const open = new Set(locked.filter((row) => row.status !== 'processed').map((row) => row.id));
+      const open = new Set(locked.filter((row) => canMove(row.status, 'processed')).map((row) => row.id));
       const applied: string[] = [];
       for (const row of rows) {
         if (!open.has(row.id)) continue;
@@ -146,7 +146,7 @@ export async function startWebhookProcessing(
         }
         applied.push(row.id);
       }
-      if (applied.length > 0) await runStatement(tx, MARK_PROCESSED, [applied]);
+      if (applied.length > 0) await runStatement(tx, MARK_PROCESSED, [applied, EVENT_MOVES.processed]);
       return applied;
     });
   }
@@ -158,42 +158,23 @@ export async function startWebhookProcessing(
     return root instanceof Error ? root.message.slice(0, 500) : 'handler failed';
   }
 
-  async function markDead(
-    rows: readonly Pick<ClaimedRow, 'id' | 'source' | 'type' | 'attempts'>[],
-    message: string,
-  ): Promise<void> {
-    await deps.db.transaction(async (tx) => {
-      for (const row of rows) {
-        await recordAudit(tx, {
-          actor: 'tether',
-          action: 'webhook.dead',
-          subjectType: 'webhook_event',
-          subjectId: row.id,
-          metadata: { source: row.source, type: row.type, attempts: row.attempts },
-        });
-      }
-      await tx.execute(sql`
-        update webhook_events set status = 'dead', last_error = ${message}, updated_at = now()
-        where id = any(${sql.param(rows.map((row) => row.id))}::text[])`);
-    });
-    for (const row of rows) deps.metrics.webhooks.inc({ source: row.source, outcome: 'dead', reason: '' });
+  async function markDead(rows: readonly SeenEvent[], message: string): Promise<number> {
+    const dead = await markEventsDead(deps.db, rows, message);
+    for (const row of dead) deps.metrics.webhooks.inc({ source: row.source, outcome: 'dead', reason: '' });
+    return dead.length;
   }
 
-  async function recordFailure(row: ClaimedRow, error: unknown): Promise<'failed' | 'dead'> {
+  /** Records a failed attempt; 'skipped' when the event moved on meanwhile (a replay has it now). */
+  async function recordFailure(row: ClaimedRow, error: unknown): Promise<ProcessOutcome> {
     const dead = row.attempts >= maxAttempts;
     const message = errorMessage(error);
-    if (dead) {
-      await markDead([row], message);
-    } else {
-      await deps.db.execute(sql`
-        update webhook_events set status = 'failed', last_error = ${message}, updated_at = now()
-        where id = ${row.id} and status = 'processing'`);
-      deps.metrics.webhooks.inc({ source: row.source, outcome: 'failed', reason: '' });
-    }
+    const moved = dead ? (await markDead([row], message)) > 0 : await markEventFailed(deps.db, row, message);
+    if (moved && !dead) deps.metrics.webhooks.inc({ source: row.source, outcome: 'failed', reason: '' });
     deps.logger.warn(
       { eventRowId: row.id, source: row.source, type: row.type, attempts: row.attempts, dead },
       'webhook processing failed',
     );
+    if (!moved) return 'skipped';
     return dead ? 'dead' : 'failed';
   }
 
@@ -268,7 +249,7 @@ export async function startWebhookProcessing(
     const open = rowsOf<ClaimedRow>(
       await deps.db.execute(sql`
         select id, source, type, attempts from webhook_events
-        where id = any(${sql.param(ids)}::text[]) and status in ('pending', 'processing', 'failed')`),
+        where id = any(${sql.param(ids)}::text[]) and status = any(${sql.param(EVENT_MOVES.dead)}::text[])`),
     );
     if (open.length > 0) {
       await markDead(open, 'Processing did not finish on any attempt (the worker stopped or timed out).');

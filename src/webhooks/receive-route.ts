@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import type { IntegrationRow } from '../db/schema.ts';
@@ -9,6 +8,7 @@ import { getIntegrationRow } from '../integrations/integration-store.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { InboxWriter } from './inbox-writer.ts';
+import type { RejectionAudit } from './rejection-audit.ts';
 import { verifierSettings } from './sources.ts';
 import { isWebhookSource, makeWebhookVerifierRegistry } from './verifiers/index.ts';
 import { REJECT_REASONS, type WebhookSource, type WebhookVerifier } from './verifiers/types.ts';
@@ -17,7 +17,8 @@ import { REJECT_REASONS, type WebhookSource, type WebhookVerifier } from './veri
  * POST /webhooks/:integrationKey — receive → verify on the raw bytes →
  * store in the inbox (committed) → 200. A duplicate is acknowledged with
  * `"duplicate": true` and not processed again. Rejections are counted by
- * reason (metric and audit) and never logged with the payload.
+ * reason (a metric each, folded into the audit log: see rejection-audit.ts)
+ * and never logged with the payload.
  */
 export interface ReceiveDeps {
   db: Db;
@@ -25,6 +26,8 @@ export interface ReceiveDeps {
   logger: Logger;
   metrics: Metrics;
   inbox: InboxWriter;
+  /** Where rejections are counted into the audit log (one row per integration, reason and minute). */
+  rejections: RejectionAudit;
   publicUrl: string;
   bodyLimitBytes: number;
 }
@@ -148,14 +151,7 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
     message: string,
   ) {
     deps.metrics.webhooks.inc({ source, outcome: 'rejected', reason });
-    deps.logger.warn({ integration: key, source, reason }, 'webhook rejected');
-    await recordAudit(deps.db, {
-      actor: 'webhook',
-      action: 'webhook.rejected',
-      subjectType: 'integration',
-      subjectId: key,
-      metadata: { source, reason },
-    }).catch(() => {});
+    await deps.rejections.record({ integration: key, source, reason });
     const { status } = REJECT_REASONS[reason];
     const code =
       status === 401 ? 'invalid_signature' : status === 400 ? 'bad_request' : 'service_unavailable';
