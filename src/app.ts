@@ -11,9 +11,11 @@ import type { Sealer } from './crypto/seal.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
+import { makeClientErrorHandler } from './http/client-errors.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenApi } from './http/openapi.ts';
+import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
 import { integrationRoutes } from './integrations/integration-routes.ts';
 import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
@@ -36,6 +38,7 @@ export interface AppDeps {
   inbox: InboxWriter;
   publicUrl: string;
   bodyLimitBytes: number;
+  serverLimits: ServerLimits;
   isAcceptingTraffic?: () => boolean;
   /** Routes mounted without the API key (the sandbox, tests' own probes). */
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
@@ -55,7 +58,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...serverTimeoutOptions(deps.serverLimits),
+    clientErrorHandler: makeClientErrorHandler((reason) => deps.metrics.httpRejected.inc({ reason })),
   });
+  capConnections(app.server, deps.serverLimits.maxConnections, () =>
+    deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
+  );
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const accepting = deps.isAcceptingTraffic ?? (() => true);

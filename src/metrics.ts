@@ -21,5 +21,11 @@ export function makeMetrics() {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [registry],
   });
-  return { registry, webhooks, inboxBatch };
+  const httpRejected = new Counter({
+    name: 'tether_http_rejected_total',
+    help: 'Connections and requests refused before any route ran, by reason (connection_limit, request_timeout, header_fields_too_large, bad_request)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  return { registry, webhooks, inboxBatch, httpRejected };
 }

@@ -135,6 +135,11 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       tokens,
       publicUrl: config.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
+      serverLimits: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        maxConnections: config.maxConnections,
+      },
       isAcceptingTraffic: () => accepting,
       publicPlugins: [...(config.sandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
     });
