@@ -12,7 +12,7 @@ import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
 import { makeClientErrorHandler } from './http/client-errors.ts';
-import { installErrorHandling } from './http/error-handler.ts';
+import { installErrorHandling, renderFrameworkError } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
@@ -60,6 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     ...serverTimeoutOptions(deps.serverLimits),
     clientErrorHandler: makeClientErrorHandler((reason) => deps.metrics.httpRejected.inc({ reason })),
+    frameworkErrors: renderFrameworkError,
   });
   capConnections(app.server, deps.serverLimits.maxConnections, () =>
     deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
