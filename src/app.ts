@@ -16,6 +16,7 @@ import { installErrorHandling, renderFrameworkError } from './http/error-handler
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
+import { rejectUnknownBodyFields } from './http/unknown-fields.ts';
 import { integrationRoutes } from './integrations/integration-routes.ts';
 import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       requireApiKey(v1, deps.apiKey);
+      v1.setValidatorCompiler(rejectUnknownBodyFields);
       const { db } = deps.database;
       const shared = {
         db,
