@@ -11,6 +11,7 @@ import type { Sealer } from './crypto/seal.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
+import { makeAuthFailureLimiter } from './http/auth-failure-limiter.ts';
 import { makeClientErrorHandler } from './http/client-errors.ts';
 import { installErrorHandling, renderFrameworkError } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
@@ -66,6 +67,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   capConnections(app.server, deps.serverLimits.maxConnections, () =>
     deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
   );
+  // One limiter for every scope that takes the API key, so /metrics is no way around it.
+  const authGuard = {
+    limiter: makeAuthFailureLimiter(),
+    onFailure: (outcome: 'unauthorized' | 'rate_limited') => deps.metrics.authFailures.inc({ outcome }),
+  };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const accepting = deps.isAcceptingTraffic ?? (() => true);
@@ -92,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(
     async (v1) => {
-      requireApiKey(v1, deps.apiKey);
+      requireApiKey(v1, deps.apiKey, authGuard);
       v1.setValidatorCompiler(rejectUnknownBodyFields);
       const { db } = deps.database;
       const shared = {
@@ -129,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
   await app.register(async (scope) => {
-    requireApiKey(scope, deps.apiKey);
+    requireApiKey(scope, deps.apiKey, authGuard);
     scope.get(
       '/metrics',
       { schema: { tags: ['health'], summary: 'Prometheus metrics (text format)' } },
