@@ -8,6 +8,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import { idleSocketTimeoutMs } from './http/server-limits.ts';
 import { seedSandboxIntegrations, seedSandboxWebhookSources } from './integrations/seed-sandbox.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
 import { type Logger, makeLogger } from './logger.ts';
@@ -138,6 +139,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       serverLimits: {
         requestTimeoutMs: config.requestTimeoutMs,
         keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        idleSocketTimeoutMs: idleSocketTimeoutMs(config),
         maxConnections: config.maxConnections,
       },
       isAcceptingTraffic: () => accepting,

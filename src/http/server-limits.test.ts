@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRaw, parseRawResponse } from '../../test/harness/raw-http.ts';
 import { startTestTether, type TestTether } from '../../test/harness/tether.ts';
@@ -13,7 +14,23 @@ describe('slow clients', () => {
   beforeAll(async () => {
     t = await startTestTether({
       listen: true,
-      env: { TETHER_REQUEST_TIMEOUT_MS: '1000', TETHER_KEEP_ALIVE_TIMEOUT_MS: '1000' },
+      // The idle socket timeout comes out at 2 s: twice the request timeout.
+      env: {
+        TETHER_REQUEST_TIMEOUT_MS: '1000',
+        TETHER_KEEP_ALIVE_TIMEOUT_MS: '1000',
+        TETHER_PROVIDER_TIMEOUT_MS: '100',
+        TETHER_REFRESH_LEASE_MS: '500',
+      },
+      publicPlugins: [
+        async (app) => {
+          app.get('/test/slow', async () => {
+            await new Promise((resolve) => setTimeout(resolve, 1500));
+            return { done: true };
+          });
+          const big = Buffer.alloc(32 * 1024 * 1024, 'x');
+          app.get('/test/big', async (_request, reply) => reply.type('text/plain').send(big));
+        },
+      ],
     });
   });
   afterAll(() => t.close());
@@ -53,6 +70,23 @@ describe('slow clients', () => {
     const response = parseRawResponse(await client.closed);
     expect(response.status).toBe(200);
     expect(response.headers.connection).toBe('keep-alive');
+  });
+
+  it('lets a handler take longer than the request timeout once the request has arrived', async () => {
+    const response = await fetch(`${t.url}/test/slow`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ done: true });
+  });
+
+  it('destroys a socket whose client stops reading its response', async () => {
+    const accepted = new Promise<Socket>((resolve) => t.app.server.once('connection', resolve));
+    const client = await connectRaw(t.url);
+    const serverSide = await accepted;
+    client.socket.pause();
+    client.socket.write('GET /test/big HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((resolve) => serverSide.once('close', resolve));
+    expect(serverSide.destroyed).toBe(true);
+    client.socket.destroy();
   });
 });
 

@@ -11,26 +11,46 @@ import type { FastifyServerOptions } from 'fastify';
  * - headers timeout: the headers must arrive within the shorter of it and
  *   HEADERS_TIMEOUT_MS; a socket that sends nothing is closed by it too;
  * - keep-alive timeout: an idle socket between two requests is closed after it;
+ * - idle socket timeout: a socket on which no byte moves either way for this
+ *   long is destroyed (a client that stops reading its response); it outlasts
+ *   any wait of a handler on providers, so no answer is cut short;
  * - connection cap: sockets above it are closed as soon as they are accepted.
  */
 export interface ServerLimits {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  idleSocketTimeoutMs: number;
   maxConnections: number;
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;
 
-export function serverTimeoutOptions(limits: ServerLimits): Pick<
+/**
+ * The longest a handler may sit silent, with margin: waiting out another
+ * process's refresh lease, then a few provider calls (call, refresh, retry,
+ * Slack's backoff); or twice the request timeout, whichever is longer.
+ */
+export function idleSocketTimeoutMs(limits: {
+  requestTimeoutMs: number;
+  providerTimeoutMs: number;
+  refreshLeaseMs: number;
+}): number {
+  return Math.max(2 * limits.requestTimeoutMs, limits.refreshLeaseMs + 4 * limits.providerTimeoutMs);
+}
+
+type TimeoutOptions = Pick<
   FastifyServerOptions,
-  'requestTimeout' | 'keepAliveTimeout'
+  'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout'
 > & {
   http: { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
-} {
+};
+
+export function serverTimeoutOptions(limits: ServerLimits): TimeoutOptions {
   const headersTimeout = Math.min(limits.requestTimeoutMs, HEADERS_TIMEOUT_MS);
   return {
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleSocketTimeoutMs,
     http: {
       // Node checks the two timeouts every connectionsCheckingInterval (30 s by
       // default), so a timeout would otherwise be enforced up to 30 s late.
