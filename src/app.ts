@@ -12,9 +12,13 @@ import type { Sealer } from './crypto/seal.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
-import { installErrorHandling } from './http/error-handler.ts';
+import { makeAuthFailureLimiter } from './http/auth-failure-limiter.ts';
+import { makeClientErrorHandler } from './http/client-errors.ts';
+import { installErrorHandling, renderFrameworkError } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { installOpenApi } from './http/openapi.ts';
+import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
+import { rejectUnknownBodyFields } from './http/unknown-fields.ts';
 import { integrationRoutes } from './integrations/integration-routes.ts';
 import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
@@ -41,6 +45,7 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
   redirectPolicy: RedirectPolicy;
+  serverLimits: ServerLimits;
   isAcceptingTraffic?: () => boolean;
   /** Routes mounted without the API key (the sandbox, tests' own probes). */
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
@@ -60,7 +65,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...serverTimeoutOptions(deps.serverLimits),
+    clientErrorHandler: makeClientErrorHandler((reason) => deps.metrics.httpRejected.inc({ reason })),
+    frameworkErrors: renderFrameworkError,
   });
+  capConnections(app.server, deps.serverLimits.maxConnections, () =>
+    deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
+  );
+  // One limiter for every scope that takes the API key, so /metrics is no way around it.
+  const authGuard = {
+    limiter: makeAuthFailureLimiter(),
+    onFailure: (outcome: 'unauthorized' | 'rate_limited') => deps.metrics.authFailures.inc({ outcome }),
+  };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const accepting = deps.isAcceptingTraffic ?? (() => true);
@@ -87,7 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(
     async (v1) => {
-      requireApiKey(v1, deps.apiKey);
+      requireApiKey(v1, deps.apiKey, authGuard);
+      v1.setValidatorCompiler(rejectUnknownBodyFields);
       const { db } = deps.database;
       const shared = {
         db,
@@ -128,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
   await app.register(async (scope) => {
-    requireApiKey(scope, deps.apiKey);
+    requireApiKey(scope, deps.apiKey, authGuard);
     scope.get(
       '/metrics',
       { schema: { tags: ['health'], summary: 'Prometheus metrics (text format)' } },

@@ -114,6 +114,17 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the keep-alive timeout and the connection cap, with defaults', () => {
+    expect(loadConfig({})).toMatchObject({ keepAliveTimeoutMs: 72_000, maxConnections: 1024 });
+    expect(loadConfig({ TETHER_KEEP_ALIVE_TIMEOUT_MS: '5000' }).keepAliveTimeoutMs).toBe(5000);
+    expect(problemWith({ TETHER_KEEP_ALIVE_TIMEOUT_MS: '500' }).variable).toBe(
+      'TETHER_KEEP_ALIVE_TIMEOUT_MS',
+    );
+    expect(problemWith({ TETHER_KEEP_ALIVE_TIMEOUT_MS: 'long' }).variable).toBe(
+      'TETHER_KEEP_ALIVE_TIMEOUT_MS',
+    );
+  });
+
   it('has the sandbox on by default only on the embedded default', () => {
     const keys = { TETHER_API_KEY: 'k'.repeat(20), TETHER_ENCRYPTION_KEYS: key() };
     expect(loadConfig({}).sandbox).toBe(true);

@@ -28,6 +28,8 @@ export interface Config {
   readonly webhookMaxAttempts: number;
   /** How long a request (headers and body) may take to arrive. */
   readonly requestTimeoutMs: number;
+  /** How long an idle socket is kept open between two requests. */
+  readonly keepAliveTimeoutMs: number;
   /** Most sockets open at once; more are refused at accept. */
   readonly maxConnections: number;
   /** Audit entries older than this many days are deleted. */
@@ -135,6 +137,7 @@ const schema = z.object({
     .optional(),
   TETHER_REFRESH_LEASE_MS: positiveInt.refine((n) => n >= 500, 'must be at least 500').optional(),
   TETHER_REQUEST_TIMEOUT_MS: positiveInt.refine((n) => n >= 1000, 'must be at least 1000').optional(),
+  TETHER_KEEP_ALIVE_TIMEOUT_MS: positiveInt.refine((n) => n >= 1000, 'must be at least 1000').optional(),
   TETHER_MAX_CONNECTIONS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
   TETHER_AUDIT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
   TETHER_EVENT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
@@ -196,6 +199,9 @@ export function loadConfig(env: Env = process.env): Config {
     refreshLeaseMs,
     webhookMaxAttempts: e.TETHER_WEBHOOK_MAX_ATTEMPTS ?? 8,
     requestTimeoutMs: e.TETHER_REQUEST_TIMEOUT_MS ?? 30_000,
+    // Longer than the idle timeout of the load balancers in front (60 s on AWS's),
+    // so they never reuse a socket tether is closing.
+    keepAliveTimeoutMs: e.TETHER_KEEP_ALIVE_TIMEOUT_MS ?? 72_000,
     maxConnections: e.TETHER_MAX_CONNECTIONS ?? 1024,
     auditRetentionDays: e.TETHER_AUDIT_RETENTION_DAYS ?? 90,
     eventRetentionDays: e.TETHER_EVENT_RETENTION_DAYS ?? 30,

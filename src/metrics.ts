@@ -21,5 +21,17 @@ export function makeMetrics() {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [registry],
   });
-  return { registry, webhooks, inboxBatch };
+  const authFailures = new Counter({
+    name: 'tether_auth_failures_total',
+    help: 'Requests with a missing or wrong API key, by outcome (unauthorized, rate_limited)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const httpRejected = new Counter({
+    name: 'tether_http_rejected_total',
+    help: 'Connections and requests refused before any route ran, by reason (connection_limit, request_timeout, header_fields_too_large, bad_request)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  return { registry, webhooks, inboxBatch, authFailures, httpRejected };
 }

@@ -8,6 +8,7 @@ import { type Database, type Db, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import { idleSocketTimeoutMs } from './http/server-limits.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
@@ -152,6 +153,12 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       publicUrl: config.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
       redirectPolicy: { allowedOrigins: config.allowedRedirectOrigins, production: config.production },
+      serverLimits: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        idleSocketTimeoutMs: idleSocketTimeoutMs(config),
+        maxConnections: config.maxConnections,
+      },
       isAcceptingTraffic: () => accepting,
       publicPlugins: [...(mountSandbox ? [mountSandbox] : []), ...(options.publicPlugins ?? [])],
     });

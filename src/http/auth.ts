@@ -1,21 +1,42 @@
 import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../crypto/constant-time.ts';
 import { AppError } from '../errors.ts';
+import type { AuthFailureLimiter } from './auth-failure-limiter.ts';
+
+/** What happens to failed authentications: limited per address, and counted. */
+export interface AuthFailureGuard {
+  limiter: AuthFailureLimiter;
+  onFailure?: (outcome: 'unauthorized' | 'rate_limited') => void;
+}
 
 /**
  * Bearer API key on every route of the instance it is installed on (the /v1
  * scope). The comparison goes through safeEqual, so neither the key's
- * content nor its length leaks through response timing.
+ * content nor its length leaks through response timing. The right key is
+ * checked first and always passes; only a missing or wrong one meets the
+ * guard, which answers 429 once its address has failed too often.
  */
-export function requireApiKey(app: FastifyInstance, apiKey: string): void {
+export function requireApiKey(app: FastifyInstance, apiKey: string, guard?: AuthFailureGuard): void {
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
+    if (match && safeEqual(match[1]!.trim(), apiKey)) return;
+    const retryAfterSeconds = guard?.limiter.retryAfterSeconds(request.ip) ?? 0;
+    if (retryAfterSeconds > 0) {
+      guard?.onFailure?.('rate_limited');
+      throw new AppError(
+        'rate_limited',
+        'Too many failed authentications from this address; wait and retry.',
+        {
+          retryAfterSeconds,
+        },
+      );
+    }
+    guard?.limiter.recordFailure(request.ip);
+    guard?.onFailure?.('unauthorized');
     if (!match) {
       throw new AppError('unauthorized', 'Send the API key as "Authorization: Bearer <TETHER_API_KEY>".');
     }
-    if (!safeEqual(match[1]!.trim(), apiKey)) {
-      throw new AppError('unauthorized', 'The API key is not valid.');
-    }
+    throw new AppError('unauthorized', 'The API key is not valid.');
   });
 }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode, errorStatus, isAppError } from '../errors.ts';
 
@@ -10,7 +10,7 @@ import { AppError, type ErrorCode, errorStatus, isAppError } from '../errors.ts'
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    const appError = toAppError(error as FastifyError);
+    const appError = toAppError(error as FastifyError, request);
     if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendError(reply, appError);
   });
@@ -27,7 +27,27 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
 }
 
-function toAppError(error: FastifyError): AppError {
+/**
+ * Fastify's `frameworkErrors`: URLs the router rejects before any route or
+ * hook runs (a path parameter over maxParamLength, a segment that does not
+ * decode), in the same shape as everything else.
+ */
+export function renderFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  reply.header('x-request-id', request.id);
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendError(reply, new AppError('uri_too_long', 'A path parameter of the URL is too long.'));
+  }
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return sendError(reply, new AppError('bad_request', 'The URL path is not valid percent-encoding.'));
+  }
+  return sendError(reply, toAppError(error, request));
+}
+
+function toAppError(error: FastifyError, request: FastifyRequest): AppError {
   if (isAppError(error)) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const first = error.validation[0];
@@ -41,7 +61,10 @@ function toAppError(error: FastifyError): AppError {
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large', 'The request body is larger than this endpoint accepts.');
+      return new AppError(
+        'payload_too_large',
+        `The request body is larger than this endpoint accepts (${request.routeOptions.bodyLimit} bytes).`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('unsupported_media_type', 'This endpoint does not accept that Content-Type.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
