@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { listOf, pageQuery } from '../http/list-schema.ts';
 import { IntegrationFields, IntegrationInput, IntegrationView } from './integration-schema.ts';
 import {
   createIntegration,
@@ -31,11 +32,12 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
     {
       schema: {
         tags,
-        summary: 'List integrations',
-        response: { 200: z.object({ items: z.array(IntegrationView) }) },
+        summary: 'List integrations, by key',
+        querystring: z.object(pageQuery),
+        response: { 200: listOf(IntegrationView) },
       },
     },
-    async () => ({ items: await listIntegrations(deps) }),
+    async (request) => listIntegrations(deps, request.query),
   );
   app.get(
     '/integrations/:key',
