@@ -65,6 +65,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
           ...pageQuery,
         }),
         response: { 200: listOf(ConnectionView) },
+        errors: ['invalid_cursor'],
       },
     },
     async (request) => {

@@ -30,6 +30,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         summary: 'The audit log, newest first, filterable, cursor-paginated',
         querystring: AuditQuery,
         response: { 200: listOf(AuditEntry) },
+        errors: ['invalid_cursor'],
       },
     },
     async (request) => listAudit(db, request.query),

@@ -7,7 +7,17 @@ import { AppError } from '../errors.ts';
  * scope). The comparison goes through safeEqual, so neither the key's
  * content nor its length leaks through response timing.
  */
+export const API_KEY_SCHEME = 'apiKey';
+
 export function requireApiKey(app: FastifyInstance, apiKey: string): void {
+  // What is enforced here is documented here: each guarded route shows the key and its 401.
+  app.addHook('onRoute', (route) => {
+    route.schema = {
+      ...route.schema,
+      security: [{ [API_KEY_SCHEME]: [] }],
+      errors: [...(route.schema?.errors ?? []), 'unauthorized'],
+    };
+  });
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;

@@ -22,6 +22,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'Create an integration',
         body: IntegrationInput,
+        errors: ['conflict'],
         response: { 201: IntegrationView },
       },
     },
@@ -34,6 +35,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'List integrations, by key',
         querystring: z.object(pageQuery),
+        errors: ['invalid_cursor'],
         response: { 200: listOf(IntegrationView) },
       },
     },
@@ -46,6 +48,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'Read an integration (secrets are never returned)',
         params: KeyParams,
+        errors: ['not_found'],
         response: { 200: IntegrationView },
       },
     },
@@ -58,6 +61,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'Change an integration',
         params: KeyParams,
+        errors: ['not_found'],
         body: IntegrationFields,
         response: { 200: IntegrationView },
       },
@@ -66,10 +70,18 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
   );
   app.delete(
     '/integrations/:key',
-    { schema: { tags, summary: 'Delete an integration that has no live connections', params: KeyParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete an integration that has no live connections',
+        params: KeyParams,
+        response: { 204: z.null().describe('Deleted') },
+        errors: ['not_found', 'conflict'],
+      },
+    },
     async (request, reply) => {
       await deleteIntegration(deps, request.params.key, 'api');
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };

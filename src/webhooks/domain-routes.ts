@@ -120,6 +120,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
           ...pageQuery,
         }),
         response: { 200: listOf(PaymentView) },
+        errors: ['invalid_cursor'],
       },
     },
     async ({ query: q }) => {
@@ -149,6 +150,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'One payment',
         params: z.object({ id: z.string().max(100) }),
         response: { 200: PaymentView },
+        errors: ['not_found'],
       },
     },
     async ({ params }) => {
@@ -170,6 +172,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
           ...pageQuery,
         }),
         response: { 200: listOf(SignatureRequestView) },
+        errors: ['invalid_cursor'],
       },
     },
     async ({ query: q }) => {
@@ -197,6 +200,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'One DocuSign envelope',
         params: z.object({ envelopeId: z.string().max(100) }),
         response: { 200: SignatureRequestView },
+        errors: ['not_found'],
       },
     },
     async ({ params }) => {
@@ -217,6 +221,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'Gmail mailboxes watched through Pub/Sub, by email address',
         querystring: z.object({ integration: z.string().min(1).max(64).optional(), ...pageQuery }),
         response: { 200: listOf(GmailMailboxView) },
+        errors: ['invalid_cursor'],
       },
     },
     async ({ query: q }) => {

@@ -63,6 +63,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
           ...pageQuery,
         }),
         response: { 200: listOf(EventView) },
+        errors: ['invalid_cursor'],
       },
     },
     async (request) => {
@@ -145,6 +146,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
         summary: 'One inbox event',
         params: IdParams,
         response: { 200: EventView.extend({ payload: z.unknown() }) },
+        errors: ['not_found'],
       },
     },
     async (request) => {
@@ -161,6 +163,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
         summary: 'Run an event through processing again (effects are forward-only, so this is safe)',
         params: IdParams,
         response: { 202: EventView },
+        errors: ['not_found'],
       },
     },
     async (request, reply) => {
