@@ -148,7 +148,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireApiKey(scope, deps.apiKey, authGuard);
     scope.get(
       '/metrics',
-      { schema: { tags: ['health'], summary: 'Prometheus metrics (text format)' } },
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Prometheus metrics (text format)',
+          documentedResponses: { 200: { description: 'Prometheus text exposition format' } },
+        },
+      },
       async (_request, reply) =>
         reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
     );

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config.ts';
 const USAGE = `usage: tether <command>
 
 commands:
-  serve         start the HTTP API, dashboard, job workers (and the sandbox when on)
+  serve         start the HTTP API, its docs, the job workers (and the sandbox when on)
   migrate       apply database migrations and exit
   keys rotate   re-seal every stored secret with the first key of TETHER_ENCRYPTION_KEYS
   help          show this text`;

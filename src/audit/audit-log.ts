@@ -1,7 +1,7 @@
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { type Keyset, keysetPage } from '../db/keyset.ts';
 import { auditLog } from '../db/schema.ts';
-import { AppError } from '../errors.ts';
 import { redactSecrets } from '../redact.ts';
 
 /**
@@ -52,26 +52,28 @@ export async function recordAudit(db: Db, entry: AuditEntryInput): Promise<void>
   });
 }
 
-/**
- * Newest first, keyset-paginated on the id: a cursor names the last id seen,
- * so rows inserted while a client pages appear before its first page and
- * never shift the later ones (no duplicates, no gaps).
- */
+const auditNewestFirst: Keyset = {
+  list: 'audit',
+  direction: 'desc',
+  keys: [{ column: auditLog.id, kind: 'bigint' }],
+};
+
+/** Newest first, keyset-paginated on the id (see src/db/keyset.ts). */
 export async function listAudit(db: Db, query: AuditQuery): Promise<AuditPage> {
   const conditions: SQL[] = [];
   if (query.action) conditions.push(eq(auditLog.action, query.action));
   if (query.subjectType) conditions.push(eq(auditLog.subjectType, query.subjectType));
   if (query.subjectId) conditions.push(eq(auditLog.subjectId, query.subjectId));
-  if (query.cursor) conditions.push(lt(auditLog.id, decodeCursor(query.cursor)));
-  const rows = await db
-    .select()
-    .from(auditLog)
-    .where(and(...conditions))
-    .orderBy(desc(auditLog.id))
-    .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
+  const { rows, nextCursor } = await keysetPage(auditNewestFirst, query, (page) =>
+    db
+      .select({ row: auditLog, key: page.key })
+      .from(auditLog)
+      .where(and(...conditions, page.after))
+      .orderBy(...page.orderBy)
+      .limit(page.limit),
+  );
   return {
-    items: page.map((row) => ({
+    items: rows.map((row) => ({
       id: row.id.toString(),
       occurredAt: row.occurredAt.toISOString(),
       actor: row.actor,
@@ -80,17 +82,6 @@ export async function listAudit(db: Db, query: AuditQuery): Promise<AuditPage> {
       subjectId: row.subjectId,
       metadata: row.metadata,
     })),
-    nextCursor: rows.length > query.limit ? encodeCursor(page.at(-1)!.id) : null,
+    nextCursor,
   };
-}
-
-function encodeCursor(id: bigint): string {
-  return Buffer.from(`a:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): bigint {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  if (!/^a:\d{1,19}$/.test(text))
-    throw new AppError('validation_failed', 'cursor is not one this API returned');
-  return BigInt(text.slice(2));
 }

@@ -21,7 +21,16 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
 
   app.get<{ Params: { token: string } }>(
     '/connect/:token',
-    { schema: { hide: true } },
+    {
+      schema: {
+        tags: ['connect'],
+        summary: 'The link a connect session hands out: starts the OAuth dance',
+        documentedResponses: {
+          302: { description: 'To the provider’s consent page' },
+          '4XX': { description: 'An HTML page saying why the link cannot be used' },
+        },
+      },
+    },
     async (request, reply) => {
       try {
         const { url, setCookie } = await startAuthorization(deps, request.params.token);
@@ -38,7 +47,17 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/oauth/callback',
-    { schema: { hide: true } },
+    {
+      schema: {
+        tags: ['connect'],
+        summary: 'The one OAuth redirect URI: finishes the connection',
+        documentedResponses: {
+          200: { description: 'An HTML page saying the account is connected' },
+          302: { description: 'Back to the session’s redirectUrl with the outcome' },
+          '4XX': { description: 'An HTML page saying why the account was not connected' },
+        },
+      },
+    },
     async (request, reply) => {
       try {
         const result = await completeAuthorization(deps, request.query, {

@@ -1,10 +1,12 @@
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
+import { type Keyset, keysetPage } from '../db/keyset.ts';
 import { connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { listOf, pageQuery } from '../http/list-schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
 import { createConnectSession } from './connect-flow.ts';
@@ -26,6 +28,12 @@ export interface ConnectionRouteDeps {
 
 const IdParams = z.object({ id: z.string().max(100) });
 const AccessToken = z.object({ accessToken: z.string(), expiresAt: z.string().nullable() });
+// Connection ids sort by creation time (src/ids.ts), so the id alone orders the list.
+const connectionsNewestFirst: Keyset = {
+  list: 'connections',
+  direction: 'desc',
+  keys: [{ column: connections.id, kind: 'text' }],
+};
 
 export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = async (app, deps) => {
   const tags = ['connections'];
@@ -71,10 +79,10 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
           endUserId: z.string().max(200).optional(),
           integration: z.string().max(64).optional(),
           status: ConnectionView.shape.status.optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(50),
-          cursor: z.string().max(100).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ items: z.array(ConnectionView), nextCursor: z.string().nullable() }) },
+        response: { 200: listOf(ConnectionView) },
+        errors: ['invalid_cursor'],
       },
     },
     async (request) => {
@@ -83,18 +91,15 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       if (q.endUserId) where.push(eq(connections.endUserId, q.endUserId));
       if (q.integration) where.push(eq(connections.integrationKey, q.integration));
       if (q.status) where.push(eq(connections.status, q.status));
-      if (q.cursor) where.push(lt(connections.id, q.cursor));
-      const rows = await deps.db
-        .select()
-        .from(connections)
-        .where(and(...where))
-        .orderBy(desc(connections.id))
-        .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      return {
-        items: page.map(toConnectionView),
-        nextCursor: rows.length > q.limit ? page.at(-1)!.id : null,
-      };
+      const { rows, nextCursor } = await keysetPage(connectionsNewestFirst, q, (page) =>
+        deps.db
+          .select({ row: connections, key: page.key })
+          .from(connections)
+          .where(and(...where, page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
+      );
+      return { items: rows.map(toConnectionView), nextCursor };
     },
   );
 

@@ -57,6 +57,10 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
     schema: {
       tags: ['proxy'],
       summary: 'Call the provider’s API as this connection (auth added, 401 → refresh → one retry)',
+      documentedResponses: {
+        default: { description: 'The provider’s answer, status, headers and body as it gave them' },
+      },
+      errors: ['not_found', 'not_connected', 'reauthorization_required', 'refresh_failed_transient'],
     },
     handler: async (request, reply) => {
       const id = request.params.connectionId;

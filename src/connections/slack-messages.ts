@@ -51,6 +51,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
         params: z.object({ id: z.string().max(100) }),
         body: SlackMessage,
         response: { 200: z.object({ ok: z.literal(true), attempts: z.number() }) },
+        errors: ['not_found', 'not_connected', 'reauthorization_required', 'rate_limited', 'bad_gateway'],
       },
     },
     async (request) => {

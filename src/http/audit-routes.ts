@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listAudit } from '../audit/audit-log.ts';
 import type { Db } from '../db/client.ts';
+import { listOf, pageQuery } from './list-schema.ts';
 
 const AuditEntry = z.object({
   id: z.string(),
@@ -17,8 +18,7 @@ const AuditQuery = z.object({
   action: z.string().max(200).optional(),
   subjectType: z.string().max(200).optional(),
   subjectId: z.string().max(200).optional(),
-  cursor: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  ...pageQuery,
 });
 
 export const auditRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
@@ -29,7 +29,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         tags: ['audit'],
         summary: 'The audit log, newest first, filterable, cursor-paginated',
         querystring: AuditQuery,
-        response: { 200: z.object({ items: z.array(AuditEntry), nextCursor: z.string().nullable() }) },
+        response: { 200: listOf(AuditEntry) },
+        errors: ['invalid_cursor'],
       },
     },
     async (request) => listAudit(db, request.query),

@@ -9,6 +9,9 @@ export interface AuthFailureGuard {
   onFailure?: (outcome: 'unauthorized' | 'rate_limited') => void;
 }
 
+/** The security scheme's name in the OpenAPI document. */
+export const API_KEY_SCHEME = 'apiKey';
+
 /**
  * Bearer API key on every route of the instance it is installed on (the /v1
  * scope). The comparison goes through safeEqual, so neither the key's
@@ -17,6 +20,14 @@ export interface AuthFailureGuard {
  * guard, which answers 429 once its address has failed too often.
  */
 export function requireApiKey(app: FastifyInstance, apiKey: string, guard?: AuthFailureGuard): void {
+  // What is enforced here is documented here: each guarded route shows the key and its 401 (and the 429).
+  app.addHook('onRoute', (route) => {
+    route.schema = {
+      ...route.schema,
+      security: [{ [API_KEY_SCHEME]: [] }],
+      errors: [...(route.schema?.errors ?? []), 'unauthorized', ...(guard ? ['rate_limited' as const] : [])],
+    };
+  });
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;

@@ -85,12 +85,15 @@ describe('the HTTP server', () => {
       expect(res.json().error.code).toBe('not_found');
     });
 
-    it('answers 400 validation_failed for a bad query and a bad cursor', async () => {
-      for (const url of ['/v1/audit?limit=abc', '/v1/audit?limit=0', '/v1/audit?cursor=nonsense']) {
+    it('answers 400 validation_failed for a bad query and 400 invalid_cursor for a bad cursor', async () => {
+      for (const url of ['/v1/audit?limit=abc', '/v1/audit?limit=0']) {
         const res = await t.app.inject({ method: 'GET', url, headers: t.auth });
         expect(res.statusCode, url).toBe(400);
         expect(res.json().error.code).toBe('validation_failed');
       }
+      const res = await t.app.inject({ method: 'GET', url: '/v1/audit?cursor=nonsense', headers: t.auth });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('invalid_cursor');
     });
 
     it('answers 415 for a content type it does not parse', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { listOf, pageQuery } from '../http/list-schema.ts';
 import { IntegrationFields, IntegrationInput, IntegrationView } from './integration-schema.ts';
 import {
   createIntegration,
@@ -21,6 +22,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'Create an integration',
         body: IntegrationInput,
+        errors: ['conflict'],
         response: { 201: IntegrationView },
       },
     },
@@ -31,11 +33,13 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
     {
       schema: {
         tags,
-        summary: 'List integrations',
-        response: { 200: z.object({ items: z.array(IntegrationView) }) },
+        summary: 'List integrations, by key',
+        querystring: z.object(pageQuery),
+        errors: ['invalid_cursor'],
+        response: { 200: listOf(IntegrationView) },
       },
     },
-    async () => ({ items: await listIntegrations(deps) }),
+    async (request) => listIntegrations(deps, request.query),
   );
   app.get(
     '/integrations/:key',
@@ -44,6 +48,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'Read an integration (secrets are never returned)',
         params: KeyParams,
+        errors: ['not_found'],
         response: { 200: IntegrationView },
       },
     },
@@ -56,6 +61,7 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
         tags,
         summary: 'Change an integration',
         params: KeyParams,
+        errors: ['not_found'],
         body: IntegrationFields,
         response: { 200: IntegrationView },
       },
@@ -64,10 +70,18 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
   );
   app.delete(
     '/integrations/:key',
-    { schema: { tags, summary: 'Delete an integration that has no live connections', params: KeyParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete an integration that has no live connections',
+        params: KeyParams,
+        response: { 204: z.null().describe('Deleted') },
+        errors: ['not_found', 'conflict'],
+      },
+    },
     async (request, reply) => {
       await deleteIntegration(deps, request.params.key, 'api');
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };

@@ -2,6 +2,7 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
+import { type Keyset, keysetPage, type PageRequest } from '../db/keyset.ts';
 import { connections, type IntegrationRow, integrations } from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
@@ -151,9 +152,25 @@ export async function getIntegration(deps: IntegrationDeps, key: string): Promis
   return toView(deps.publicUrl, await getIntegrationRow(deps.db, key));
 }
 
-export async function listIntegrations(deps: IntegrationDeps): Promise<IntegrationView[]> {
-  const rows = await deps.db.select().from(integrations).orderBy(integrations.key);
-  return rows.map((row) => toView(deps.publicUrl, row));
+const integrationsByKey: Keyset = {
+  list: 'integrations',
+  direction: 'asc',
+  keys: [{ column: integrations.key, kind: 'text' }],
+};
+
+export async function listIntegrations(
+  deps: IntegrationDeps,
+  request: PageRequest,
+): Promise<{ items: IntegrationView[]; nextCursor: string | null }> {
+  const { rows, nextCursor } = await keysetPage(integrationsByKey, request, (page) =>
+    deps.db
+      .select({ row: integrations, key: page.key })
+      .from(integrations)
+      .where(page.after)
+      .orderBy(...page.orderBy)
+      .limit(page.limit),
+  );
+  return { items: rows.map((row) => toView(deps.publicUrl, row)), nextCursor };
 }
 
 export async function listIntegrationRows(db: Db, keys: string[]): Promise<IntegrationRow[]> {

@@ -1,10 +1,12 @@
-import { and, asc, desc, eq, gt, type SQL, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
+import { type Keyset, keysetPage } from '../db/keyset.ts';
 import { gmailMailboxes, payments, signatureRequests } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { listOf, pageQuery } from '../http/list-schema.ts';
 import { ENVELOPE_STATUSES, PAYMENT_STATUSES } from './effects/index.ts';
 
 // Read-only views of the state webhooks drive: payments (Stripe, PayPal), signature requests
@@ -50,13 +52,6 @@ const GmailMailboxView = z.object({
   updatedAt: z.string(),
 });
 
-const Page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-const paging = {
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(400).optional(),
-};
-
 type PaymentRow = typeof payments.$inferSelect;
 type SignatureRow = typeof signatureRequests.$inferSelect;
 type MailboxRow = typeof gmailMailboxes.$inferSelect;
@@ -85,64 +80,30 @@ const toMailbox = ({ integrationKey, ...row }: MailboxRow) => ({
   ...dates(row),
 });
 
-/**
- * One page, newest first. created_at travels in the cursor as UTC text with PostgreSQL's
- * microseconds, so the comparison is exact where a JavaScript Date (milliseconds) would skip or
- * repeat rows; the format does not depend on the session's DateStyle or TimeZone.
- */
-async function newestFirst<R>(
-  db: Db,
-  table: typeof payments | typeof signatureRequests,
-  key: PgColumn,
-  filters: (SQL | undefined)[],
-  query: { limit: number; cursor?: string | undefined },
-): Promise<{ rows: R[]; nextCursor: string | null }> {
-  const where = [...filters];
-  if (query.cursor) {
-    const [at, id] = decodeCursor(query.cursor);
-    where.push(sql`(${table.createdAt}, ${key}) < (${at}::timestamptz, ${id})`);
-  }
-  const found = await db
-    .select({
-      row: table,
-      at: sql<string>`to_char(${table.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-      key: sql<string>`${key}`,
-    })
-    .from(table)
-    .where(and(...where))
-    .orderBy(desc(table.createdAt), desc(key))
-    .limit(query.limit + 1);
-  const page = found.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    rows: page.map((f) => f.row as R),
-    nextCursor: found.length > query.limit && last ? encodeCursor(last.at, last.key) : null,
-  };
-}
-
 const eqIf = (column: PgColumn, value: string | undefined) =>
   value === undefined ? undefined : eq(column, value);
 
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[1] === 'string' &&
-      CURSOR_AT.test(value[0])
-    ) {
-      return value as [string, string];
-    }
-  } catch {}
-  throw new AppError('validation_failed', 'cursor is not one this API returned');
-}
+const paymentsNewestFirst: Keyset = {
+  list: 'payments',
+  direction: 'desc',
+  keys: [
+    { column: payments.createdAt, kind: 'timestamp' },
+    { column: payments.id, kind: 'text' },
+  ],
+};
+const signatureRequestsNewestFirst: Keyset = {
+  list: 'signature-requests',
+  direction: 'desc',
+  keys: [
+    { column: signatureRequests.createdAt, kind: 'timestamp' },
+    { column: signatureRequests.envelopeId, kind: 'text' },
+  ],
+};
+const mailboxesByAddress: Keyset = {
+  list: 'gmail-mailboxes',
+  direction: 'asc',
+  keys: [{ column: gmailMailboxes.emailAddress, kind: 'text' }],
+};
 
 export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.get(
@@ -156,23 +117,26 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
           status: PaymentView.shape.status.optional(),
           integration: z.string().min(1).max(64).optional(),
           providerObjectId: z.string().min(1).max(200).optional(),
-          ...paging,
+          ...pageQuery,
         }),
-        response: { 200: Page(PaymentView) },
+        response: { 200: listOf(PaymentView) },
+        errors: ['invalid_cursor'],
       },
     },
     async ({ query: q }) => {
-      const { rows, nextCursor } = await newestFirst<PaymentRow>(
-        db,
-        payments,
-        payments.id,
-        [
-          eqIf(payments.provider, q.provider),
-          eqIf(payments.status, q.status),
-          eqIf(payments.integrationKey, q.integration),
-          eqIf(payments.providerObjectId, q.providerObjectId),
-        ],
-        q,
+      const filters = [
+        eqIf(payments.provider, q.provider),
+        eqIf(payments.status, q.status),
+        eqIf(payments.integrationKey, q.integration),
+        eqIf(payments.providerObjectId, q.providerObjectId),
+      ];
+      const { rows, nextCursor } = await keysetPage(paymentsNewestFirst, q, (page) =>
+        db
+          .select({ row: payments, key: page.key })
+          .from(payments)
+          .where(and(...filters, page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
       );
       return { items: rows.map(toPayment), nextCursor };
     },
@@ -186,6 +150,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'One payment',
         params: z.object({ id: z.string().max(100) }),
         response: { 200: PaymentView },
+        errors: ['not_found'],
       },
     },
     async ({ params }) => {
@@ -204,18 +169,24 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         querystring: z.object({
           status: SignatureRequestView.shape.status.optional(),
           integration: z.string().min(1).max(64).optional(),
-          ...paging,
+          ...pageQuery,
         }),
-        response: { 200: Page(SignatureRequestView) },
+        response: { 200: listOf(SignatureRequestView) },
+        errors: ['invalid_cursor'],
       },
     },
     async ({ query: q }) => {
-      const { rows, nextCursor } = await newestFirst<SignatureRow>(
-        db,
-        signatureRequests,
-        signatureRequests.envelopeId,
-        [eqIf(signatureRequests.status, q.status), eqIf(signatureRequests.integrationKey, q.integration)],
-        q,
+      const filters = [
+        eqIf(signatureRequests.status, q.status),
+        eqIf(signatureRequests.integrationKey, q.integration),
+      ];
+      const { rows, nextCursor } = await keysetPage(signatureRequestsNewestFirst, q, (page) =>
+        db
+          .select({ row: signatureRequests, key: page.key })
+          .from(signatureRequests)
+          .where(and(...filters, page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
       );
       return { items: rows.map(toSignatureRequest), nextCursor };
     },
@@ -229,6 +200,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         summary: 'One DocuSign envelope',
         params: z.object({ envelopeId: z.string().max(100) }),
         response: { 200: SignatureRequestView },
+        errors: ['not_found'],
       },
     },
     async ({ params }) => {
@@ -247,27 +219,21 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       schema: {
         tags: ['gmail'],
         summary: 'Gmail mailboxes watched through Pub/Sub, by email address',
-        querystring: z.object({ integration: z.string().min(1).max(64).optional(), ...paging }),
-        response: { 200: Page(GmailMailboxView) },
+        querystring: z.object({ integration: z.string().min(1).max(64).optional(), ...pageQuery }),
+        response: { 200: listOf(GmailMailboxView) },
+        errors: ['invalid_cursor'],
       },
     },
     async ({ query: q }) => {
-      const rows = await db
-        .select()
-        .from(gmailMailboxes)
-        .where(
-          and(
-            eqIf(gmailMailboxes.integrationKey, q.integration),
-            q.cursor ? gt(gmailMailboxes.emailAddress, q.cursor) : undefined,
-          ),
-        )
-        .orderBy(asc(gmailMailboxes.emailAddress))
-        .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      return {
-        items: page.map(toMailbox),
-        nextCursor: rows.length > q.limit ? page.at(-1)!.emailAddress : null,
-      };
+      const { rows, nextCursor } = await keysetPage(mailboxesByAddress, q, (page) =>
+        db
+          .select({ row: gmailMailboxes, key: page.key })
+          .from(gmailMailboxes)
+          .where(and(eqIf(gmailMailboxes.integrationKey, q.integration), page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
+      );
+      return { items: rows.map(toMailbox), nextCursor };
     },
   );
 };

@@ -1,11 +1,13 @@
-import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fromDrizzle } from 'pg-boss';
 import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Db } from '../db/client.ts';
+import { type Keyset, keysetPage } from '../db/keyset.ts';
 import { type WebhookEventRow, webhookEvents } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { listOf, pageQuery } from '../http/list-schema.ts';
 import type { PgBoss } from '../jobs/boss.ts';
 import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
 
@@ -22,6 +24,13 @@ const EventView = z.object({
   processedAt: z.string().nullable(),
   lastError: z.string().nullable(),
 });
+
+// Event ids sort by arrival (src/ids.ts), so the id alone orders the inbox.
+const eventsNewestFirst: Keyset = {
+  list: 'events',
+  direction: 'desc',
+  keys: [{ column: webhookEvents.id, kind: 'text' }],
+};
 
 function toView(row: WebhookEventRow): z.infer<typeof EventView> {
   return {
@@ -51,10 +60,10 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
           integration: z.string().max(64).optional(),
           status: Status.optional(),
           type: z.string().max(200).optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(50),
-          cursor: z.string().max(100).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ items: z.array(EventView), nextCursor: z.string().nullable() }) },
+        response: { 200: listOf(EventView) },
+        errors: ['invalid_cursor'],
       },
     },
     async (request) => {
@@ -63,15 +72,15 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
       if (q.integration) where.push(eq(webhookEvents.integrationKey, q.integration));
       if (q.status) where.push(eq(webhookEvents.status, q.status));
       if (q.type) where.push(eq(webhookEvents.type, q.type));
-      if (q.cursor) where.push(lt(webhookEvents.id, q.cursor));
-      const rows = await db
-        .select()
-        .from(webhookEvents)
-        .where(and(...where))
-        .orderBy(desc(webhookEvents.id))
-        .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      return { items: page.map(toView), nextCursor: rows.length > q.limit ? page.at(-1)!.id : null };
+      const { rows, nextCursor } = await keysetPage(eventsNewestFirst, q, (page) =>
+        db
+          .select({ row: webhookEvents, key: page.key })
+          .from(webhookEvents)
+          .where(and(...where, page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
+      );
+      return { items: rows.map(toView), nextCursor };
     },
   );
 
@@ -137,6 +146,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
         summary: 'One inbox event',
         params: IdParams,
         response: { 200: EventView.extend({ payload: z.unknown() }) },
+        errors: ['not_found'],
       },
     },
     async (request) => {
@@ -153,6 +163,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
         summary: 'Run an event through processing again (effects are forward-only, so this is safe)',
         params: IdParams,
         response: { 202: EventView },
+        errors: ['not_found'],
       },
     },
     async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import type { IntegrationRow } from '../db/schema.ts';
@@ -31,6 +32,8 @@ export interface ReceiveDeps {
   publicUrl: string;
   bodyLimitBytes: number;
 }
+
+const Received = z.object({ received: z.literal(true), duplicate: z.boolean() });
 
 /** Not answered 2xx, so the sender delivers again: a 503 with a hint when. */
 const unavailable = (message: string) =>
@@ -98,7 +101,11 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
       schema: {
         tags: ['webhooks'],
         summary: 'Inbound webhooks (Stripe, PayPal, DocuSign Connect, Gmail Pub/Sub push)',
-        security: [],
+        // Documented, not serialised through a schema: this is the ingest hot path.
+        documentedResponses: {
+          200: { description: 'Stored (or already stored: a duplicate)', schema: Received },
+        },
+        errors: ['invalid_signature', 'bad_request', 'not_found', 'payload_too_large', 'service_unavailable'],
       },
       bodyLimit: deps.bodyLimitBytes,
     },
