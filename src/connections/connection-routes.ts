@@ -75,7 +75,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
         .limit(q.limit + 1);
       const page = rows.slice(0, q.limit);
       return {
-        items: page.map(toConnectionView),
+        items: page.map((row) => toConnectionView(row, deps.sealer)),
         nextCursor: rows.length > q.limit ? page.at(-1)!.id : null,
       };
     },
@@ -91,7 +91,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
         response: { 200: ConnectionView },
       },
     },
-    async (request) => toConnectionView((await deps.tokens.load(request.params.id)).row),
+    async (request) => toConnectionView((await deps.tokens.load(request.params.id)).row, deps.sealer),
   );
 
   app.get(
@@ -117,13 +117,15 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       schema: {
         tags,
         summary: 'Refresh the access token now',
+        description:
+          '200 with the new expiry only when a refresh happened. Otherwise 409 refresh_not_supported (no refresh token held), 409 refresh_too_early (Instagram: under 24 hours old; Retry-After), 503 refresh_failed_transient (a backoff runs or the refresh just failed; Retry-After), 409 reauthorization_required.',
         params: IdParams,
         response: { 200: ConnectionView },
       },
     },
     async (request) => {
-      await deps.tokens.getAccessToken(request.params.id, { force: true });
-      return toConnectionView((await deps.tokens.load(request.params.id)).row);
+      await deps.tokens.refreshNow(request.params.id);
+      return toConnectionView((await deps.tokens.load(request.params.id)).row, deps.sealer);
     },
   );
 
@@ -142,7 +144,10 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       if (row.status === 'disconnected')
         throw new AppError('not_connected', 'This connection is already disconnected.');
       const { revoked } = await disconnect(deps, row, 'api');
-      return { ...toConnectionView((await deps.tokens.load(row.id)).row), revokedAtProvider: revoked };
+      return {
+        ...toConnectionView((await deps.tokens.load(row.id)).row, deps.sealer),
+        revokedAtProvider: revoked,
+      };
     },
   );
 };
