@@ -80,7 +80,8 @@ describe('POST /v1/connections/:id/refresh', () => {
     expect(res.statusCode, res.body).toBe(409);
     expect(res.json().error.code).toBe('refresh_too_early');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(23 * 3600);
-    expect(await control.callCount('instagram.refresh')).toBe(0);
+    expect(await control.callCount('instagram.refresh')).toBe(1); // Instagram refused it (code 100)
+    expect((await row(id)).status).toBe('connected');
   });
 
   it('answers 503 refresh_failed_transient with Retry-After during a backoff, without calling the provider', async () => {

@@ -118,7 +118,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
         tags,
         summary: 'Refresh the access token now',
         description:
-          '200 with the new expiry only when a refresh happened. Otherwise 409 refresh_not_supported (no refresh token held), 409 refresh_too_early (Instagram: under 24 hours old; Retry-After), 503 refresh_failed_transient (a backoff runs or the refresh just failed; Retry-After), 409 reauthorization_required.',
+          '200 with the new expiry only when a refresh happened. Otherwise 409 refresh_not_supported (no refresh token held), 409 refresh_too_early (Instagram refuses a token under 24 hours old; Retry-After), 503 refresh_failed_transient (a backoff runs or the refresh just failed; Retry-After), 409 reauthorization_required.',
         params: IdParams,
         response: { 200: ConnectionView },
       },

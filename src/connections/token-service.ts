@@ -268,8 +268,6 @@ export function makeTokenService(deps: TokenServiceDeps) {
           'The access token expired and the provider gave no refresh token.',
         );
       }
-      const waitSeconds = secondsUntilRefreshAllowed(provider, row, now);
-      if (waitSeconds > 0 && isUsable(row, now)) return tooEarly(loaded, waitSeconds);
       const ctx = integrationContext(sealer, loaded.integration);
       let tokens: TokenSet;
       try {
@@ -375,6 +373,7 @@ export function makeTokenService(deps: TokenServiceDeps) {
 
     if (failure.kind === 'refused') {
       await releaseLease(db, row.id, owner);
+      // The provider's own clock decides (Instagram: 24 hours); ours only estimates the wait.
       if (isUsable(row, now))
         return tooEarly(loaded, Math.max(60, secondsUntilRefreshAllowed(provider, row, now)));
       throw new AppError(
