@@ -43,8 +43,8 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
           target.searchParams.set('status', 'connected');
           return reply.redirect(target.toString(), 302);
         }
-        const note = result.warnings.length ? ` Note: ${result.warnings.join(' ')}` : '';
-        return page(reply, 200, 'Connected', `Your account is connected. You can close this window.${note}`);
+        // Warnings are for the app's developers (the connection's lastError, the audit log), not this page.
+        return page(reply, 200, 'Connected', 'Your account is connected. You can close this window.');
       } catch (error) {
         if (error instanceof ConnectFlowError)
           return page(reply, error.status, 'Not connected', error.message);

@@ -11,7 +11,8 @@ import type { TokenService } from './token-service.ts';
  * ALL /v1/proxy/:connectionId/* — calls the provider's API as the
  * connection. Auth (and provider headers: xero-tenant-id, Notion-Version) is
  * added; the caller's own Authorization (tether's API key) never leaves.
- * On an auth failure the token is refreshed once and the call retried once;
+ * On an auth failure the token is refreshed once and the call retried once
+ * (a connection that cannot renew its token is reauthorization_required instead);
  * any other answer (403/404 about one resource, 429 with Retry-After) is
  * passed back as the provider gave it, streamed, and never disconnects.
  */
@@ -56,7 +57,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
       let token = await deps.tokens.getAccessToken(id);
       let upstream = await callProvider(request, id, token.accessToken);
       if (await upstream.isAuthFailure()) {
-        token = await deps.tokens.getAccessToken(id, { force: true });
+        token = await deps.tokens.replaceRejectedToken(id, token.accessToken);
         upstream = await callProvider(request, id, token.accessToken);
       }
       return relay(reply, upstream.response);
