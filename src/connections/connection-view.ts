@@ -15,8 +15,9 @@ export const ConnectionView = z.object({
   status: z.enum(['connected', 'degraded', 'reauthorization_required', 'disconnected']),
   expiresAt: z.string().nullable(),
   lastRefreshAt: z.string().nullable(),
-  /** Whether tether can renew the access token (false: no refresh token held; see lastError). */
-  refreshable: z.boolean(),
+  refreshable: z
+    .boolean()
+    .describe('Whether tether can renew the access token; false: no refresh token is held (see lastError).'),
   lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
   nextAttemptAt: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
