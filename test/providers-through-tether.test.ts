@@ -381,8 +381,9 @@ describe("Instagram's 24-hour rule through tether", () => {
 
     const early = await inject('POST', `/v1/connections/${id}/refresh`);
     expect(await sandbox.control.callCount('instagram.refresh')).toBe(1);
-    expect(early.statusCode, early.body).toBe(200);
-    expect(early.json()).toMatchObject({ status: 'connected', lastError: null, nextAttemptAt: null });
+    expect(early.statusCode, early.body).toBe(409);
+    expect(early.json().error.code).toBe('refresh_too_early');
+    expect(await view(id)).toMatchObject({ status: 'connected', lastError: null, nextAttemptAt: null });
     expect(openCredentials(t.sealer, await row(id))!.accessToken).toBe(first.accessToken);
     const usable = await inject('GET', `/v1/proxy/${id}/me?fields=user_id`);
     expect(usable.statusCode, usable.body).toBe(200);

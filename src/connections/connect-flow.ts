@@ -1,22 +1,30 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { recordAudit } from '../audit/audit-log.ts';
 import { safeEqual } from '../crypto/constant-time.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
-import { type ConnectionRow, connections, connectSessions, type IntegrationRow } from '../db/schema.ts';
+import {
+  type ConnectionRow,
+  connections,
+  connectSessions,
+  type IntegrationRow,
+  type LastError,
+} from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
 import { makeId } from '../ids.ts';
 import { isOAuthProvider } from '../integrations/integration-schema.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
 import { getProvider } from '../providers/index.ts';
-import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
+import { type ProviderDefinition, ProviderError, type ProviderRuntime } from '../providers/provider.ts';
 import { newBrowserBinding, readBrowserBinding } from './connect-cookie.ts';
 import { type ConnectFailureCode, ConnectFlowError, movableTo } from './connect-outcome.ts';
+import { movableBy, statusAfter } from './connection-status.ts';
 import { openCredentials, sealCredentials } from './credentials.ts';
 import { checkRedirectUrl, type RedirectPolicy, returnUrl } from './redirect-url.ts';
+import { canRenew } from './refresh-policy.ts';
 
 /**
  * The connect flow, as a state machine on connect_sessions:
@@ -156,8 +164,24 @@ export async function startAuthorization(
     state,
     codeChallenge: verifier ? await calculatePKCECodeChallenge(verifier) : undefined,
     redirectUri: `${deps.publicUrl}/oauth/callback`,
+    refreshTokenHeld: await holdsRefreshToken(deps, session.integrationKey, session.endUserId),
   });
   return { url, setCookie: binding.header };
+}
+
+/** Whether one of the end user's connections at this integration holds a refresh token. */
+async function holdsRefreshToken(deps: ConnectDeps, integrationKey: string, endUserId: string) {
+  const rows = await deps.db
+    .select()
+    .from(connections)
+    .where(
+      and(
+        eq(connections.integrationKey, integrationKey),
+        eq(connections.endUserId, endUserId),
+        isNotNull(connections.credentialsSealed),
+      ),
+    );
+  return rows.some((row) => openCredentials(deps.sealer, row)?.refreshToken);
 }
 
 export interface CallbackResult {
@@ -298,7 +322,13 @@ export async function completeAuthorization(
       `${provider.displayName} did not complete the sign-in${detail}. Nothing was connected; try again.`,
     );
   }
-  const { connection, reconnected } = await storeConnection(deps, integration, session.endUserId, account);
+  const { connection, reconnected } = await storeConnection(
+    deps,
+    integration,
+    provider,
+    session.endUserId,
+    account,
+  );
   await deps.db.transaction(async (tx) => {
     await tx
       .update(connectSessions)
@@ -330,6 +360,7 @@ export async function completeAuthorization(
 async function storeConnection(
   deps: ConnectDeps,
   integration: IntegrationRow,
+  provider: ProviderDefinition,
   endUserId: string,
   account: Awaited<ReturnType<ReturnType<typeof getProvider>['afterConnect']>>,
 ): Promise<{ connection: ConnectionRow; reconnected: boolean }> {
@@ -354,13 +385,14 @@ async function storeConnection(
       tokens.refreshToken === undefined && existing
         ? openCredentials(deps.sealer, existing)?.refreshToken
         : null;
+    const refreshToken = tokens.refreshToken ?? kept ?? null;
     const credentials = sealCredentials(deps.sealer, id, {
       accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken ?? kept ?? null,
+      refreshToken,
       ...(tokens.secretExtras ? { secretExtras: tokens.secretExtras } : {}),
     });
     const fields = {
-      status: 'connected' as const,
+      ...statusAfter('connected'),
       credentialsSealed: credentials,
       previousRefreshTokenSealed: null,
       refreshTokenRotatedAt: null,
@@ -372,7 +404,7 @@ async function storeConnection(
           : null,
       metadata: { ...account.metadata, ...(tokens.extras ? { token: tokens.extras } : {}) },
       lastRefreshAt: now,
-      lastError: null,
+      lastError: cannotRenew(provider, refreshToken, tokens.expiresIn, account.warnings, now),
       failureCount: 0,
       nextAttemptAt: null,
       refreshLeaseOwner: null,
@@ -383,7 +415,7 @@ async function storeConnection(
       const [updated] = await tx
         .update(connections)
         .set({ ...fields, credentialsVersion: sql`${connections.credentialsVersion} + 1` })
-        .where(eq(connections.id, id))
+        .where(and(eq(connections.id, id), movableBy('connected')))
         .returning();
       return { connection: updated!, reconnected: true };
     }
@@ -400,4 +432,25 @@ async function storeConnection(
       .returning();
     return { connection: inserted!, reconnected: false };
   });
+}
+
+/**
+ * The lastError of a connection whose token will expire with no way to renew it: for the
+ * operator (the provider's own warning names what to change), never shown to the end user.
+ */
+function cannotRenew(
+  provider: ProviderDefinition,
+  refreshToken: string | null,
+  expiresIn: number | undefined,
+  warnings: string[],
+  now: Date,
+): LastError | null {
+  if (expiresIn === undefined || canRenew(provider, refreshToken)) return null;
+  return {
+    code: 'no_refresh_token',
+    message:
+      warnings.join(' ') ||
+      `${provider.displayName} gave no refresh token, so this connection cannot renew its access token and needs reconnecting when it expires. Check the integration's extraAuthorizeParams (offline access, consent), then have the end user connect again.`,
+    at: now.toISOString(),
+  };
 }

@@ -67,8 +67,8 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
             reply.header('set-cookie', clearBrowserBinding(deps.publicUrl, sessionId)),
         });
         if (result.returnTo) return reply.header('cache-control', 'no-store').redirect(result.returnTo, 302);
-        const note = result.warnings.length ? ` Note: ${result.warnings.join(' ')}` : '';
-        return page(reply, 200, 'Connected', `Your account is connected. You can close this window.${note}`);
+        // Warnings are for the app's developers (the connection's lastError, the audit log), not this page.
+        return page(reply, 200, 'Connected', 'Your account is connected. You can close this window.');
       } catch (error) {
         if (error instanceof ConnectFlowError) return failure(reply, error, 'Not connected');
         throw error;

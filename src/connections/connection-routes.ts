@@ -99,7 +99,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
           .orderBy(...page.orderBy)
           .limit(page.limit),
       );
-      return { items: rows.map(toConnectionView), nextCursor };
+      return { items: rows.map((row) => toConnectionView(row, deps.sealer)), nextCursor };
     },
   );
 
@@ -113,7 +113,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
         response: { 200: ConnectionView },
       },
     },
-    async (request) => toConnectionView((await deps.tokens.load(request.params.id)).row),
+    async (request) => toConnectionView((await deps.tokens.load(request.params.id)).row, deps.sealer),
   );
 
   app.get(
@@ -139,13 +139,15 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       schema: {
         tags,
         summary: 'Refresh the access token now',
+        description:
+          '200 with the new expiry only when a refresh happened. Otherwise 409 refresh_not_supported (no refresh token held), 409 refresh_too_early (Instagram refuses a token under 24 hours old; Retry-After), 503 refresh_failed_transient (a backoff runs or the refresh just failed; Retry-After), 409 reauthorization_required.',
         params: IdParams,
         response: { 200: ConnectionView },
       },
     },
     async (request) => {
-      await deps.tokens.getAccessToken(request.params.id, { force: true });
-      return toConnectionView((await deps.tokens.load(request.params.id)).row);
+      await deps.tokens.refreshNow(request.params.id);
+      return toConnectionView((await deps.tokens.load(request.params.id)).row, deps.sealer);
     },
   );
 
@@ -164,7 +166,10 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       if (row.status === 'disconnected')
         throw new AppError('not_connected', 'This connection is already disconnected.');
       const { revoked } = await disconnect(deps, row, 'api');
-      return { ...toConnectionView((await deps.tokens.load(row.id)).row), revokedAtProvider: revoked };
+      return {
+        ...toConnectionView((await deps.tokens.load(row.id)).row, deps.sealer),
+        revokedAtProvider: revoked,
+      };
     },
   );
 };

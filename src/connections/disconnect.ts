@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
@@ -7,6 +7,7 @@ import { getIntegrationRow, integrationContext } from '../integrations/integrati
 import type { Logger } from '../logger.ts';
 import { getProvider } from '../providers/index.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
+import { movableBy, statusAfter } from './connection-status.ts';
 import { connectionContext, openCredentials } from './credentials.ts';
 
 /**
@@ -36,10 +37,10 @@ export async function disconnect(
     }
   }
   await deps.db.transaction(async (tx) => {
-    await tx
+    const [written] = await tx
       .update(connections)
       .set({
-        status: 'disconnected',
+        ...statusAfter('disconnected'),
         credentialsSealed: null,
         previousRefreshTokenSealed: null,
         nextAttemptAt: null,
@@ -48,7 +49,10 @@ export async function disconnect(
         credentialsVersion: sql`${connections.credentialsVersion} + 1`,
         updatedAt: new Date(),
       })
-      .where(eq(connections.id, row.id));
+      .where(and(eq(connections.id, row.id), movableBy('disconnected')))
+      .returning({ id: connections.id });
+    // Zero rows: a concurrent disconnect got there first; it wrote the audit entry.
+    if (!written) return;
     await recordAudit(tx, {
       actor,
       action: 'connection.disconnected',

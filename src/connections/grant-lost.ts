@@ -1,14 +1,20 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Db } from '../db/client.ts';
 import { connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { movableBy, statusAfter } from './connection-status.ts';
 
 /**
  * The one move to reauthorization_required: the provider said the grant is
- * dead (invalid_grant, revoked, a Slack webhook gone). Credentials are wiped
- * in the same transaction as the status and its audit entry, and the error
- * every later call gets names the provider and the reason.
+ * dead (invalid_grant, revoked, a Slack webhook gone, an access token that
+ * cannot be renewed rejected). Credentials are wiped in the same transaction
+ * as the status and its audit entry, and the error every later call gets
+ * names the provider and the reason.
+ *
+ * `guard` narrows the write to the caller's view of the row (the refresh
+ * lease it holds, the credentials version it saw): a caller that lost the
+ * race changes nothing and gets null, so it can re-read what the winner stored.
  */
 export async function markGrantLost(
   db: Db,
@@ -20,12 +26,13 @@ export async function markGrantLost(
     message: string;
     now: Date;
   },
-): Promise<AppError> {
-  await db.transaction(async (tx) => {
-    await tx
+  guard?: SQL,
+): Promise<AppError | null> {
+  const written = await db.transaction(async (tx) => {
+    const [row] = await tx
       .update(connections)
       .set({
-        status: 'reauthorization_required',
+        ...statusAfter('grantLost'),
         credentialsSealed: null,
         previousRefreshTokenSealed: null,
         lastError: { code: input.reason, message: input.message, at: input.now.toISOString() },
@@ -35,7 +42,9 @@ export async function markGrantLost(
         credentialsVersion: sql`${connections.credentialsVersion} + 1`,
         updatedAt: input.now,
       })
-      .where(eq(connections.id, input.connectionId));
+      .where(and(eq(connections.id, input.connectionId), movableBy('grantLost'), guard))
+      .returning({ id: connections.id });
+    if (!row) return false;
     await recordAudit(tx, {
       actor: 'tether',
       action: 'connection.reauthorization_required',
@@ -43,9 +52,14 @@ export async function markGrantLost(
       subjectId: input.connectionId,
       metadata: { provider: input.provider, reason: input.reason },
     });
+    return true;
   });
+  return written ? grantLostError(input.displayName, input.reason) : null;
+}
+
+export function grantLostError(displayName: string, reason: string): AppError {
   return new AppError(
     'reauthorization_required',
-    `${input.displayName} no longer accepts this connection's grant (${input.reason}); the end user must reconnect.`,
+    `${displayName} no longer accepts this connection's grant (${reason}); the end user must reconnect.`,
   );
 }

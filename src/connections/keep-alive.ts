@@ -13,7 +13,8 @@ import type { TokenService } from './token-service.ts';
  * a time across instances) finds connections whose token will enter its
  * refresh margin soon, or whose refresh token would lapse from disuse (Xero
  * 60 days, Google ~6 months), and queues one `connections.refresh` job per
- * connection (a singleton per connection id). Workers refresh through the
+ * connection (a singleton per connection id), and retries degraded
+ * connections once their backoff (next_attempt_at) has passed. Workers refresh through the
  * token service, so the lease and backoff rules hold here too. Batches and
  * worker concurrency are bounded.
  */
@@ -32,7 +33,7 @@ export interface KeepAliveOptions {
 
 export interface DueConnection {
   id: string;
-  reason: 'expiring' | 'idle';
+  reason: 'expiring' | 'idle' | 'retry';
 }
 
 /** The connections due for a keep-alive refresh now, at most `limit`. */
@@ -50,6 +51,7 @@ export async function findDueConnections(db: Db, now: Date, limit: number): Prom
         isNotNull(connections.credentialsSealed),
         or(sql`${connections.nextAttemptAt} is null`, lt(connections.nextAttemptAt, now)),
         or(
+          eq(connections.status, 'degraded'),
           lt(connections.expiresAt, new Date(now.getTime() + 8 * 86_400_000)),
           lt(connections.lastRefreshAt, new Date(now.getTime() - 20 * 86_400_000)),
         ),
@@ -60,7 +62,9 @@ export async function findDueConnections(db: Db, now: Date, limit: number): Prom
   const due: DueConnection[] = [];
   for (const { row, options, provider: name } of candidates) {
     const provider = getProvider(name as OAuthProviderName);
-    if (wantsRefresh(provider, row, options as IntegrationOptions, soon))
+    // A degraded connection whose backoff has ended is retried now, not at the next API call.
+    if (row.status === 'degraded') due.push({ id: row.id, reason: 'retry' });
+    else if (wantsRefresh(provider, row, options as IntegrationOptions, soon))
       due.push({ id: row.id, reason: 'expiring' });
     else if (isIdle(provider.refresh.idleLifetimeSeconds, row.lastRefreshAt, now))
       due.push({ id: row.id, reason: 'idle' });

@@ -18,7 +18,8 @@ type Loaded = Awaited<ReturnType<TokenService['load']>>;
  * invalid_proxy_path otherwise, before any token is touched); an integration
  * without an API base answers 409 proxy_not_configured. Redirects are not
  * followed: a 3xx goes back to the caller as it came, Location included.
- * On an auth failure the token is refreshed once and the call retried once;
+ * On an auth failure the token is refreshed once and the call retried once
+ * (a connection that cannot renew its token is reauthorization_required instead);
  * any other answer (403/404 about one resource, 429 with Retry-After) is
  * passed back as the provider gave it, streamed, and never disconnects.
  */
@@ -72,7 +73,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
       let token = await deps.tokens.getAccessToken(id);
       let upstream = await callProvider(request, loaded, target, token.accessToken);
       if (await upstream.isAuthFailure()) {
-        token = await deps.tokens.getAccessToken(id, { force: true });
+        token = await deps.tokens.replaceRejectedToken(id, token.accessToken);
         upstream = await callProvider(request, loaded, target, token.accessToken);
       }
       return relay(reply, upstream.response);

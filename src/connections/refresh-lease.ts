@@ -8,7 +8,9 @@ import { type ConnectionRow, connections } from '../db/schema.ts';
  *
  * States of a connection row: free (no owner, or the lease ran out) → leased
  * (owner + until) → free again, written by the same statement that stores
- * the refreshed credentials (commitRefresh) or records the failure. Taking
+ * the refreshed credentials or records the failure (refresh-writes.ts,
+ * grant-lost.ts), each conditional on `heldBy`: a holder whose lease ran out
+ * and was taken over changes nothing. Taking
  * the lease is one conditional UPDATE, so two processes can never both hold
  * it. No transaction stays open during the provider call (a PGlite
  * transaction would block every other query): if the holder dies, the lease

@@ -49,3 +49,24 @@ export function backoffMs(failures: number, random: () => number = Math.random):
   const base = Math.min(5_000 * 2 ** Math.max(0, failures - 1), 10 * 60_000);
   return Math.round(base / 2 + (random() * base) / 2);
 }
+
+/**
+ * Whether a connection has a way to renew its access token: a refresh token, or a provider whose
+ * tokens refresh themselves (Instagram's long-lived tokens).
+ */
+export function canRenew(provider: ProviderDefinition, refreshToken: string | null): boolean {
+  if (provider.refresh.strategy === 'none') return false;
+  return provider.refresh.strategy === 'long-lived' || refreshToken !== null;
+}
+
+/** Seconds until the provider accepts a refresh (Instagram: 24 h after issue); 0 when it does now. */
+export function secondsUntilRefreshAllowed(
+  provider: ProviderDefinition,
+  row: ConnectionRow,
+  now: Date,
+): number {
+  const minimumAge = provider.refresh.minimumAgeSeconds;
+  if (!minimumAge) return 0;
+  const issued = (row.accessTokenIssuedAt ?? row.createdAt).getTime();
+  return Math.max(0, Math.ceil((issued + minimumAge * 1000 - now.getTime()) / 1000));
+}

@@ -1,12 +1,14 @@
+import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
+import { connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
 import { openCredentials } from './credentials.ts';
-import { markGrantLost } from './grant-lost.ts';
+import { grantLostError, markGrantLost } from './grant-lost.ts';
 import type { TokenService } from './token-service.ts';
 
 /**
@@ -93,14 +95,22 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
             `Slack refused the message (${text || 'invalid_payload'}).`,
           );
         if (status === 403 || status === 404 || status === 410) {
-          throw await markGrantLost(deps.db, {
-            connectionId: row.id,
-            provider: provider.name,
-            displayName: 'Slack',
-            reason: text || `http_${status}`,
-            message: `The incoming webhook answered ${status} ${text}`.trim(),
-            now: deps.runtime.now(),
-          });
+          const reason = text || `http_${status}`;
+          // Only the credentials this call used: a reconnect meanwhile brought a new webhook.
+          throw (
+            (await markGrantLost(
+              deps.db,
+              {
+                connectionId: row.id,
+                provider: provider.name,
+                displayName: 'Slack',
+                reason,
+                message: `The incoming webhook answered ${status} ${text}`.trim(),
+                now: deps.runtime.now(),
+              },
+              eq(connections.credentialsVersion, row.credentialsVersion),
+            )) ?? grantLostError('Slack', reason)
+          );
         }
         if (attempt >= MAX_ATTEMPTS) {
           const code = status === 429 ? 'rate_limited' : 'bad_gateway';

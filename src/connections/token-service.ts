@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
-import { recordAudit } from '../audit/audit-log.ts';
+import { eq } from 'drizzle-orm';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import { type ConnectionRow, connections, type IntegrationRow, integrations } from '../db/schema.ts';
-import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
 import { integrationContext } from '../integrations/integration-store.ts';
 import type { Logger } from '../logger.ts';
@@ -22,11 +20,11 @@ import {
   connectionContext,
   openCredentials,
   openPreviousRefreshToken,
-  sealCredentials,
 } from './credentials.ts';
 import { markGrantLost } from './grant-lost.ts';
 import { heldBy, releaseLease, tryAcquireLease } from './refresh-lease.ts';
-import { backoffMs, isUsable, wantsRefresh } from './refresh-policy.ts';
+import { backoffMs, canRenew, isUsable, secondsUntilRefreshAllowed, wantsRefresh } from './refresh-policy.ts';
+import { writeRefreshed, writeRefreshFailure } from './refresh-writes.ts';
 
 /**
  * Fresh access tokens, with one refresh at a time per connection across all
@@ -45,6 +43,12 @@ import { backoffMs, isUsable, wantsRefresh } from './refresh-policy.ts';
  * works; configuration → the integration's lastError. While a backoff runs
  * (next_attempt_at in the future) nobody calls the provider: a caller
  * hammering a broken connection gets 503 + Retry-After, not a refresh storm.
+ *
+ * Every write that ends a refresh (success, passing failure, lost grant) is
+ * conditional on still holding the lease. A holder whose lease ran out
+ * during the provider call (a hung call, Xero's second try with the previous
+ * token) writes nothing: it re-reads the row and answers what the new holder
+ * stored.
  */
 export interface TokenServiceDeps {
   db: Db;
@@ -62,6 +66,15 @@ export interface FreshToken {
   expiresAt: Date | null;
 }
 
+/**
+ * What a refresh came to. Not refreshed (a backoff, a provider that refuses this early, no way to
+ * renew): the stored token still works, and `why` is the answer for whoever asked for a refresh.
+ * When the stored token does not work either, the refresh throws instead.
+ */
+export type RefreshOutcome =
+  | { refreshed: true; token: FreshToken }
+  | { refreshed: false; token: FreshToken; why: AppError };
+
 interface Loaded {
   row: ConnectionRow;
   integration: IntegrationRow;
@@ -76,7 +89,7 @@ export function makeTokenService(deps: TokenServiceDeps) {
   const leaseMs = deps.leaseMs ?? 30_000;
   const waitMs = deps.waitMs ?? 20_000;
   const owner = `${process.pid}:${randomUUID()}`;
-  const inflight = new Map<string, Promise<FreshToken>>();
+  const inflight = new Map<string, Promise<RefreshOutcome>>();
 
   async function load(id: string): Promise<Loaded> {
     const [found] = await db
@@ -111,20 +124,33 @@ export function makeTokenService(deps: TokenServiceDeps) {
     return { accessToken: credentials.accessToken, expiresAt: row.expiresAt };
   }
 
+  /** The stored token as the outcome: refreshed by someone else meanwhile, or not needed at all. */
+  function settled(loaded: Loaded): RefreshOutcome {
+    return { refreshed: true, token: tokenOf(loaded.row) };
+  }
+
+  /** Not refreshed, for `why`: the stored token if it still works, else `why` is thrown. */
+  function notRefreshed(loaded: Loaded, why: AppError): RefreshOutcome {
+    if (!isUsable(loaded.row, runtime.now())) throw why;
+    return { refreshed: false, token: tokenOf(loaded.row), why };
+  }
+
   /** The answer while a backoff runs: the old token if it still works, else 503 with Retry-After. */
-  function duringBackoff(loaded: Loaded): FreshToken {
+  function duringBackoff(loaded: Loaded): RefreshOutcome {
     const now = runtime.now();
-    if (isUsable(loaded.row, now)) return tokenOf(loaded.row);
     const retryAfterSeconds = Math.max(
       1,
       Math.ceil(((loaded.row.nextAttemptAt?.getTime() ?? now.getTime()) - now.getTime()) / 1000),
     );
-    throw new AppError(
-      loaded.row.lastError?.code === 'integration_misconfigured'
-        ? 'integration_misconfigured'
-        : 'refresh_failed_transient',
-      `Refreshing the ${loaded.provider.displayName} token failed recently (${loaded.row.lastError?.message ?? 'unknown error'}); tether retries after a pause.`,
-      { retryAfterSeconds },
+    return notRefreshed(
+      loaded,
+      new AppError(
+        loaded.row.lastError?.code === 'integration_misconfigured'
+          ? 'integration_misconfigured'
+          : 'refresh_failed_transient',
+        `Refreshing the ${loaded.provider.displayName} token failed recently (${loaded.row.lastError?.message ?? 'unknown error'}); tether retries after a pause.`,
+        { retryAfterSeconds },
+      ),
     );
   }
 
@@ -139,64 +165,108 @@ export function makeTokenService(deps: TokenServiceDeps) {
     return row.nextAttemptAt !== null && row.nextAttemptAt.getTime() > runtime.now().getTime();
   }
 
+  /** A usable access token, refreshed first when needed (or when forced). */
   async function getAccessToken(id: string, options: { force?: boolean } = {}): Promise<FreshToken> {
     const loaded = await load(id);
     assertLive(loaded);
     if (!options.force && !needsRefresh(loaded, undefined)) return tokenOf(loaded.row);
+    return (await refreshShared(id, options.force ? loaded.row.credentialsVersion : undefined)).token;
+  }
+
+  /** POST /v1/connections/:id/refresh: a refresh now, or the reason there was none. */
+  async function refreshNow(id: string): Promise<FreshToken> {
+    const loaded = await load(id);
+    assertLive(loaded);
+    const outcome = await refreshShared(id, loaded.row.credentialsVersion);
+    if (!outcome.refreshed) throw outcome.why;
+    return outcome.token;
+  }
+
+  /**
+   * The provider's API rejected `accessToken` (the proxy's 401): a refresh, one more try, or,
+   * for a connection with no way to renew, the grant is gone.
+   */
+  async function replaceRejectedToken(id: string, accessToken: string): Promise<FreshToken> {
+    const loaded = await load(id);
+    assertLive(loaded);
+    const credentials = openCredentials(sealer, loaded.row);
+    if (credentials?.accessToken !== accessToken) return tokenOf(loaded.row); // replaced meanwhile
+    if (canRenew(loaded.provider, credentials.refreshToken)) return getAccessToken(id, { force: true });
+    const lost = await markGrantLost(
+      db,
+      {
+        connectionId: id,
+        provider: loaded.provider.name,
+        displayName: loaded.provider.displayName,
+        reason: 'access_token_rejected',
+        message: `${loaded.provider.displayName} rejected the access token, and the connection has no refresh token to get another.`,
+        now: runtime.now(),
+      },
+      eq(connections.credentialsVersion, loaded.row.credentialsVersion),
+    );
+    if (lost) throw lost;
+    return getAccessToken(id); // someone stored new credentials meanwhile
+  }
+
+  function refreshShared(id: string, staleVersion: number | undefined): Promise<RefreshOutcome> {
     const running = inflight.get(id);
     if (running) return running;
-    const refresh = refreshAcrossProcesses(
-      id,
-      options.force ? loaded.row.credentialsVersion : undefined,
-    ).finally(() => inflight.delete(id));
+    const refresh = refreshAcrossProcesses(id, staleVersion).finally(() => inflight.delete(id));
     inflight.set(id, refresh);
     return refresh;
   }
 
-  async function refreshAcrossProcesses(id: string, staleVersion: number | undefined): Promise<FreshToken> {
+  async function refreshAcrossProcesses(
+    id: string,
+    staleVersion: number | undefined,
+  ): Promise<RefreshOutcome> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const leased = await tryAcquireLease(db, id, owner, leaseMs);
       const loaded = await load(id);
       if (leased) return refreshHolding({ ...loaded, row: leased }, staleVersion);
       assertLive(loaded);
-      if (!needsRefresh(loaded, staleVersion)) return tokenOf(loaded.row);
+      if (!needsRefresh(loaded, staleVersion)) return settled(loaded);
       if (inBackoff(loaded.row)) return duringBackoff(loaded);
       if (Date.now() > deadline) {
         throw new AppError(
           'refresh_failed_transient',
           'Another refresh of this connection is taking too long; try again.',
-          {
-            retryAfterSeconds: 1,
-          },
+          { retryAfterSeconds: 1 },
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
     }
   }
 
-  async function refreshHolding(loaded: Loaded, staleVersion: number | undefined): Promise<FreshToken> {
+  async function refreshHolding(loaded: Loaded, staleVersion: number | undefined): Promise<RefreshOutcome> {
     const { row, provider } = loaded;
+    const now = runtime.now();
     let released = false;
     try {
       assertLive(loaded);
-      if (!needsRefresh(loaded, staleVersion)) return tokenOf(row);
+      if (!needsRefresh(loaded, staleVersion)) return settled(loaded);
       if (inBackoff(row)) return duringBackoff(loaded);
       const credentials = openCredentials(sealer, row);
       if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
-      if (credentials.refreshToken === null && provider.refresh.strategy !== 'long-lived') {
-        // Nothing to refresh with (Slack without rotation, legacy Notion): the token is kept while it
-        // works; only one that has expired with no way to renew it means the grant is gone.
-        if (isUsable(row, runtime.now())) return tokenOf(row);
+      if (!canRenew(provider, credentials.refreshToken)) {
+        // Nothing to refresh with (Slack without rotation, legacy Notion, Google without consent):
+        // the token is kept while it works; once it has expired the grant is gone.
+        if (isUsable(row, now)) {
+          return notRefreshed(
+            loaded,
+            new AppError(
+              'refresh_not_supported',
+              `This ${provider.displayName} connection holds no refresh token; its access token is used until it stops working.`,
+            ),
+          );
+        }
         released = true;
-        throw await markGrantLost(db, {
-          connectionId: row.id,
-          provider: provider.name,
-          displayName: provider.displayName,
-          reason: 'no_refresh_token',
-          message: 'The access token expired and the provider gave no refresh token.',
-          now: runtime.now(),
-        });
+        return await grantLost(
+          loaded,
+          'no_refresh_token',
+          'The access token expired and the provider gave no refresh token.',
+        );
       }
       const ctx = integrationContext(sealer, loaded.integration);
       let tokens: TokenSet;
@@ -215,6 +285,17 @@ export function makeTokenService(deps: TokenServiceDeps) {
     } finally {
       if (!released) await releaseLease(db, row.id, owner);
     }
+  }
+
+  function tooEarly(loaded: Loaded, retryAfterSeconds: number): RefreshOutcome {
+    return notRefreshed(
+      loaded,
+      new AppError(
+        'refresh_too_early',
+        `${loaded.provider.displayName} does not refresh a token this young; tether refreshes it in time by itself.`,
+        { retryAfterSeconds },
+      ),
+    );
   }
 
   /** Xero's lost-response case: within the grace after a rotation the previous refresh token still works. */
@@ -240,77 +321,46 @@ export function makeTokenService(deps: TokenServiceDeps) {
     }
   }
 
-  async function commitRefresh(loaded: Loaded, old: Credentials, tokens: TokenSet): Promise<FreshToken> {
-    const { row, provider } = loaded;
-    const now = runtime.now();
-    const refreshToken = tokens.refreshToken === undefined ? old.refreshToken : tokens.refreshToken;
-    const rotated = refreshToken !== old.refreshToken && old.refreshToken !== null;
-    const credentials: Credentials = {
-      accessToken: tokens.accessToken,
-      refreshToken,
-      secretExtras: { ...old.secretExtras, ...tokens.secretExtras },
-    };
-    const expiresAt =
-      tokens.expiresIn !== undefined ? new Date(now.getTime() + tokens.expiresIn * 1000) : null;
-    const updated = await db.transaction(async (tx) => {
-      const [written] = await tx
-        .update(connections)
-        .set({
-          credentialsSealed: sealCredentials(sealer, row.id, credentials),
-          ...(rotated
-            ? {
-                previousRefreshTokenSealed: sealer.seal(
-                  old.refreshToken!,
-                  sealContext.connectionPreviousRefreshToken(row.id),
-                ),
-                refreshTokenRotatedAt: now,
-              }
-            : {}),
-          accessTokenIssuedAt: now,
-          expiresAt,
-          ...(tokens.refreshExpiresIn !== undefined
-            ? { refreshExpiresAt: new Date(now.getTime() + tokens.refreshExpiresIn * 1000) }
-            : {}),
-          lastRefreshAt: now,
-          status: 'connected',
-          failureCount: 0,
-          nextAttemptAt: null,
-          lastError: null,
-          refreshLeaseOwner: null,
-          refreshLeaseUntil: null,
-          credentialsVersion: sql`${connections.credentialsVersion} + 1`,
-          updatedAt: now,
-        })
-        .where(heldBy(row.id, owner))
-        .returning();
-      if (!written) return null;
-      const subject = { actor: 'tether', subjectType: 'connection', subjectId: row.id };
-      await recordAudit(tx, {
-        ...subject,
-        action: 'connection.refreshed',
-        metadata: { provider: provider.name, rotated },
-      });
-      if (row.status === 'degraded') {
-        await recordAudit(tx, {
-          ...subject,
-          action: 'connection.recovered',
-          metadata: { provider: provider.name, afterFailures: row.failureCount },
-        });
-      }
-      return written;
-    });
-    if (!updated) {
-      // The lease ran out while the provider answered and someone else refreshed: theirs is stored.
-      deps.logger.warn(
-        { connectionId: row.id },
-        'refresh lease lost before commit; keeping the stored credentials',
-      );
-      return tokenOf((await load(row.id)).row);
-    }
-    return { accessToken: credentials.accessToken, expiresAt };
+  /** The lease ran out while the provider answered and someone else took over: theirs stands. */
+  async function afterLeaseLost(loaded: Loaded): Promise<RefreshOutcome> {
+    deps.logger.warn(
+      { connectionId: loaded.row.id },
+      'refresh lease lost before the outcome was written; keeping what the new holder stored',
+    );
+    const current = await load(loaded.row.id);
+    assertLive(current);
+    return inBackoff(current.row) ? duringBackoff(current) : settled(current);
   }
 
-  async function recordFailure(loaded: Loaded, error: unknown): Promise<FreshToken> {
+  async function grantLost(loaded: Loaded, reason: string, message: string): Promise<RefreshOutcome> {
+    const { row, provider } = loaded;
+    const input = { connectionId: row.id, provider: provider.name, displayName: provider.displayName };
+    const lost = await markGrantLost(
+      db,
+      { ...input, reason, message, now: runtime.now() },
+      heldBy(row.id, owner),
+    );
+    if (lost) throw lost;
+    return afterLeaseLost(loaded);
+  }
+
+  async function commitRefresh(loaded: Loaded, old: Credentials, tokens: TokenSet): Promise<RefreshOutcome> {
+    const written = await writeRefreshed(db, sealer, {
+      row: loaded.row,
+      owner,
+      provider: loaded.provider,
+      now: runtime.now(),
+      old,
+      tokens,
+    });
+    if (!written) return afterLeaseLost(loaded);
+    return {
+      refreshed: true,
+      token: { accessToken: written.credentials.accessToken, expiresAt: written.expiresAt },
+    };
+  }
+
+  async function recordFailure(loaded: Loaded, error: unknown): Promise<RefreshOutcome> {
     const { row, provider } = loaded;
     const now = runtime.now();
     const failure =
@@ -318,22 +368,14 @@ export function makeTokenService(deps: TokenServiceDeps) {
         ? error
         : new ProviderError('transient', provider.name, 'the refresh failed unexpectedly', { cause: error });
     const code = failure.providerCode ?? failure.kind;
-    const subject = { actor: 'tether', subjectType: 'connection', subjectId: row.id };
 
-    if (failure.kind === 'permanent') {
-      throw await markGrantLost(db, {
-        connectionId: row.id,
-        provider: provider.name,
-        displayName: provider.displayName,
-        reason: code,
-        message: failure.message,
-        now,
-      });
-    }
+    if (failure.kind === 'permanent') return grantLost(loaded, code, failure.message);
 
     if (failure.kind === 'refused') {
       await releaseLease(db, row.id, owner);
-      if (isUsable(row, now)) return tokenOf(row);
+      // The provider's own clock decides (Instagram: 24 hours); ours only estimates the wait.
+      if (isUsable(row, now))
+        return tooEarly(loaded, Math.max(60, secondsUntilRefreshAllowed(provider, row, now)));
       throw new AppError(
         'refresh_failed_transient',
         `${provider.displayName} refused the refresh: ${failure.message}`,
@@ -350,43 +392,18 @@ export function makeTokenService(deps: TokenServiceDeps) {
       message: failure.message,
       at: now.toISOString(),
     };
-    await db.transaction(async (tx) => {
-      await tx
-        .update(connections)
-        .set({
-          status: 'degraded',
-          lastError,
-          failureCount: failures,
-          nextAttemptAt,
-          refreshLeaseOwner: null,
-          refreshLeaseUntil: null,
-          updatedAt: now,
-        })
-        .where(eq(connections.id, row.id));
-      if (row.status !== 'degraded') {
-        await recordAudit(tx, {
-          ...subject,
-          action: 'connection.degraded',
-          metadata: { provider: provider.name, reason: lastError.code },
-        });
-      }
-      if (misconfigured) {
-        const [integration] = await tx
-          .update(integrations)
-          .set({ lastError: { code, message: failure.message, at: now.toISOString() } })
-          .where(eq(integrations.key, row.integrationKey))
-          .returning({ key: integrations.key });
-        if (integration && !loaded.integration.lastError) {
-          await recordAudit(tx, {
-            actor: 'tether',
-            action: 'integration.misconfigured',
-            subjectType: 'integration',
-            subjectId: integration.key,
-            metadata: { provider: provider.name, reason: code },
-          });
-        }
-      }
+    const written = await writeRefreshFailure(db, {
+      row,
+      owner,
+      provider,
+      now,
+      integration: loaded.integration,
+      lastError,
+      providerCode: code,
+      nextAttemptAt,
+      misconfigured,
     });
+    if (!written) return afterLeaseLost(loaded);
     deps.logger.warn(
       { connectionId: row.id, provider: provider.name, kind: failure.kind, code, failures },
       'token refresh failed',
@@ -394,5 +411,5 @@ export function makeTokenService(deps: TokenServiceDeps) {
     return duringBackoff({ ...loaded, row: { ...row, nextAttemptAt, lastError } });
   }
 
-  return { getAccessToken, load };
+  return { getAccessToken, refreshNow, replaceRejectedToken, load };
 }

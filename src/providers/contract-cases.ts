@@ -186,6 +186,7 @@ export async function connectThroughSandbox(
   ctx: IntegrationContext,
   rt: ProviderRuntime,
   control: SandboxControl,
+  options: { refreshTokenHeld?: boolean } = {},
 ): Promise<Connected> {
   const definition = getProvider(ctx.provider);
   const state = makeOAuthState();
@@ -194,6 +195,7 @@ export async function connectThroughSandbox(
     state,
     codeChallenge: definition.pkce ? pkce.codeChallenge : undefined,
     redirectUri: REDIRECT_URI,
+    ...options,
   });
   const consent = await control.authorize(authorizeUrl.href);
   expect(consent.state).toBe(state);

@@ -13,7 +13,8 @@ import { type OAuthProviderName, type ProviderDefinition, ProviderError } from '
 /**
  * Google and its scoped variants (Gmail, Calendar, Drive, YouTube): one module, five names.
  * Quirks: a refresh token comes only with access_type=offline and only on the first consent (or
- * with prompt=consent), so a connect without one warns; refreshing never rotates it (the answer
+ * with prompt=consent, sent whenever tether holds no refresh token for the end user), so a
+ * connect without one warns; refreshing never rotates it (the answer
  * has no refresh_token: keep the old one). The account is userinfo's `sub`, so `openid` is always
  * asked for. Revoking the refresh token ends the whole grant.
  */
@@ -46,7 +47,13 @@ function makeGoogle(
       buildAuthorizationUrl(ctx, params, {
         scopes: scopesOf(ctx, definition.defaultScopes, ['openid']),
         pkce: true,
-        extra: { access_type: 'offline', include_granted_scopes: 'true' },
+        extra: {
+          access_type: 'offline',
+          include_granted_scopes: 'true',
+          // Without it, an account that consented to this client before (through another
+          // integration, or a connection since wiped) comes back with no refresh token.
+          ...(params.refreshTokenHeld ? {} : { prompt: 'consent' }),
+        },
       }),
 
     exchangeCode: (ctx, rt, params) =>
@@ -71,7 +78,7 @@ function makeGoogle(
       const warnings = tokens.refreshToken
         ? []
         : [
-            `${displayName} gave no refresh token (this account had consented before), so the connection stops working when the access token expires. Reconnect with the authorize parameter prompt=consent to get one.`,
+            `${displayName} gave no refresh token (the account had consented to this client before, and the authorize request did not ask for consent again), so this connection cannot renew its access token and needs reconnecting when it expires. tether sends prompt=consent when it holds no refresh token for the end user: check that the integration's extraAuthorizeParams does not set another "prompt", then have the end user connect again.`,
           ];
       return {
         tokens,

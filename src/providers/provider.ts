@@ -165,10 +165,14 @@ export interface ProviderDefinition {
   /** Whether the provider supports PKCE (S256). */
   pkce: boolean;
   refresh: RefreshPolicy;
-  /** The URL a person is sent to. */
+  /**
+   * The URL a person is sent to. `refreshTokenHeld`: tether already holds a refresh token for this
+   * end user at this integration (Google asks for consent only when it does not, since it issues a
+   * refresh token only on consent).
+   */
   authorizationUrl(
     ctx: IntegrationContext,
-    params: { state: string; codeChallenge?: string; redirectUri: string },
+    params: { state: string; codeChallenge?: string; redirectUri: string; refreshTokenHeld?: boolean },
   ): URL;
   exchangeCode(
     ctx: IntegrationContext,

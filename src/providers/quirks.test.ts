@@ -39,17 +39,45 @@ beforeEach(() => control.reset());
 
 const setUp = (provider: OAuthProviderName, sandboxName: ContractCase['sandbox']) => {
   const ctx = sandboxIntegration({ provider, sandbox: sandboxName }, sandbox.url);
-  return { ctx, definition: getProvider(provider), connect: () => connectThroughSandbox(ctx, rt, control) };
+  return {
+    ctx,
+    definition: getProvider(provider),
+    connect: (options?: { refreshTokenHeld?: boolean }) => connectThroughSandbox(ctx, rt, control, options),
+  };
 };
 
 describe('google', () => {
-  it('warns when a second consent brings no refresh token', async () => {
+  it('warns, naming extraAuthorizeParams, when a second consent brings no refresh token', async () => {
     const { connect } = setUp('gmail', 'google');
     const first = await connect();
     expect(first.account.warnings).toEqual([]);
-    const second = await connect();
+    const second = await connect({ refreshTokenHeld: true });
     expect(second.account.tokens.refreshToken).toBeUndefined();
-    expect(second.account.warnings[0]).toMatch(/no refresh token/);
+    expect(second.account.warnings[0]).toMatch(/no refresh token.*extraAuthorizeParams/);
+  });
+
+  it('asks for consent when tether holds no refresh token, so Google issues one again', async () => {
+    const { ctx, definition, connect } = setUp('gmail', 'google');
+    await connect();
+    const again = await connect({ refreshTokenHeld: false });
+    expect(again.authorizeUrl.searchParams.get('prompt')).toBe('consent');
+    expect(again.account.tokens.refreshToken).toEqual(expect.any(String));
+    const held = definition.authorizationUrl(ctx, {
+      state: 's',
+      redirectUri: REDIRECT_URI,
+      refreshTokenHeld: true,
+    });
+    expect(held.searchParams.get('prompt')).toBeNull();
+  });
+
+  it('lets the integration’s extraAuthorizeParams override the prompt', () => {
+    const { ctx, definition } = setUp('google', 'google');
+    const custom = {
+      ...ctx,
+      options: { ...ctx.options, extraAuthorizeParams: { prompt: 'select_account' } },
+    };
+    const url = definition.authorizationUrl(custom, { state: 's', redirectUri: REDIRECT_URI });
+    expect(url.searchParams.get('prompt')).toBe('select_account');
   });
 
   it('asks for offline access and granted scopes', async () => {
