@@ -61,7 +61,15 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
       documentedResponses: {
         default: { description: 'The provider’s answer, status, headers and body as it gave them' },
       },
-      errors: ['not_found', 'not_connected', 'reauthorization_required', 'refresh_failed_transient'],
+      errors: [
+        'invalid_proxy_path',
+        'not_found',
+        'not_connected',
+        'reauthorization_required',
+        'proxy_not_configured',
+        'refresh_failed_transient',
+        'integration_misconfigured',
+      ],
     },
     handler: async (request, reply) => {
       const id = request.params.connectionId;
