@@ -19,6 +19,7 @@ import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { ProviderRuntime } from './providers/provider.ts';
+import { recordsRoutes } from './syncs/records-routes.ts';
 import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
       await v1.register(eventRoutes, { db, boss: deps.boss });
       await v1.register(domainRoutes, { db });
+      await v1.register(recordsRoutes, { db });
       await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
     },
     { prefix: '/v1' },
