@@ -14,6 +14,7 @@ import { type Logger, makeLogger } from './logger.ts';
 import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
+import { type SyncEngine, startSyncJobs } from './syncs/sync-jobs.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
 import { type IngestPressure, makeIngestPressure } from './webhooks/ingest-pressure.ts';
 import { startWebhookProcessing, type WebhookProcessing } from './webhooks/process-worker.ts';
@@ -33,6 +34,8 @@ export interface Tether {
   webhooks: Pick<WebhookProcessing, 'processEvent' | 'processEvents'>;
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
   keepAlive: { sweep: () => Promise<number> };
+  /** Sync runs: ask for one (the workers run it in the background). */
+  syncs: Pick<SyncEngine, 'startRun'>;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -89,6 +92,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   const { database } = opened;
   let boss: PgBoss | undefined;
   let pressure: IngestPressure | undefined;
+  let syncs: SyncEngine | undefined;
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
@@ -123,7 +127,13 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       },
     );
     processing = webhooks;
+    syncs = await startSyncJobs(
+      boss,
+      { db: database.db, tokens, sealer, runtime, logger },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
+    );
     const app = await buildApp({
+      syncs,
       metrics,
       inbox,
       database,
@@ -153,6 +163,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       tokens,
       keepAlive,
       webhooks,
+      syncs,
       logger,
       apiKey,
       url,
@@ -160,6 +171,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
         stopping ??= (async () => {
           accepting = false;
           await app.close();
+          syncs?.stop();
           await stopBoss(startedBoss, config.shutdownTimeoutMs);
           pressure?.stop();
           if (!options.database) await database.close();

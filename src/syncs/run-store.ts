@@ -71,6 +71,9 @@ const FINISH = statement(`update sync_runs set status = $3, error = $4::jsonb, f
     owner = null, lease_until = null, updated_at = now()
   where id = $1 and owner = $2 and status = 'running'
   returning *`);
+const RELEASE = statement(`update sync_runs set owner = null, lease_until = null, updated_at = now()
+  where id = $1 and owner = $2 and status = 'running'
+  returning id`);
 const BY_ID = statement('select * from sync_runs where id = $1');
 
 /** The running run of (connection, sync): a new one, or the one already running (joined). */
@@ -148,6 +151,11 @@ export async function finishRun(
       outcome.error ? JSON.stringify(outcome.error) : null,
     ])
   )[0];
+}
+
+/** Lets go of a run that stays `running` (its slice ended, or shutdown): the next claim resumes it. */
+export async function releaseRun(db: Db, runId: string, owner: string): Promise<boolean> {
+  return (await runStatement(db, RELEASE, [runId, owner])).length === 1;
 }
 
 export async function getRun(db: Db, runId: string): Promise<SyncRunRow | undefined> {

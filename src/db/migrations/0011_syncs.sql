@@ -19,6 +19,8 @@ create table sync_records (
   last_action text not null check (last_action in ('added', 'updated', 'deleted')),
   deleted_at timestamptz,
   change_position bigint not null,
+  -- The full pass that last saw the record: one a complete pass did not see becomes a tombstone.
+  seen_pass text,
   primary key (connection_id, model, external_id)
 );
 create index sync_records_changes_idx on sync_records (connection_id, model, change_position);
