@@ -24,13 +24,15 @@ interface Row {
   change_position: string;
 }
 
+// Ordered by the column, qualified: a bare `change_position` would name the text alias above and
+// order positions as strings ("818" after "1199").
 const READ = statement(`select external_id, data, first_seen_at, last_modified_at, last_action, deleted_at,
     change_position::text as change_position
   from sync_records
   where connection_id = $1 and model = $2 and change_position > $3::bigint
     and ($4::timestamptz is null or last_modified_at > $4::timestamptz)
     and last_action = any($5::text[])
-  order by change_position
+  order by sync_records.change_position
   limit $6`);
 
 export async function readRecords(
