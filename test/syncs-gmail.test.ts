@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runStatement, statement } from '../src/db/client.ts';
 import { HISTORY_RETENTION_MS } from '../src/sandbox/datasets/gmail-mailbox.ts';
@@ -105,9 +105,7 @@ function mailbox(): Record<string, string> {
   );
 }
 
-// Skipped: this suite hung in its first run in the session that wrote it (the cause was not found
-// before the deadline). The engine it drives is typechecked but not yet verified end to end.
-describe.skip('Gmail sync', () => {
+describe('Gmail sync', () => {
   it('copies the mailbox in full, then follows its history: additions, updates and deletes as tombstones', async () => {
     const id = await connected(1200);
     const full = await runToEnd(id);
@@ -251,7 +249,12 @@ describe.skip('Gmail sync', () => {
       }
       cursor = got.cursor;
     };
-    while ((await getRun(t.database.db, run.id))?.status === 'running') await page();
+    // On embedded PGlite, inject and the queries resolve as microtasks only: a loop of them never
+    // lets the event loop run the sync's HTTP calls (nor any timer), so yield between reads.
+    while ((await getRun(t.database.db, run.id))?.status === 'running') {
+      await page();
+      await setImmediate();
+    }
     await page();
     expect(Object.fromEntries(seen)).toEqual(mailbox());
   });
