@@ -24,6 +24,9 @@ import type { PgBoss } from './jobs/boss.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { ProviderRuntime } from './providers/provider.ts';
+import { recordsRoutes } from './syncs/records-routes.ts';
+import { providerHasModel } from './syncs/registry.ts';
+import type { SyncEngine } from './syncs/sync-jobs.ts';
 import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
@@ -41,6 +44,8 @@ export interface AppDeps {
   metrics: Metrics;
   inbox: InboxWriter;
   rejections: RejectionAudit;
+  /** Sync runs (absent: the sync control routes are not mounted). */
+  syncs?: SyncEngine;
   publicUrl: string;
   bodyLimitBytes: number;
   /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
@@ -123,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
       await v1.register(eventRoutes, { db, boss: deps.boss });
       await v1.register(domainRoutes, { db });
+      await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
       await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
     },
     { prefix: '/v1' },

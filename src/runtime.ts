@@ -18,6 +18,7 @@ import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
 import { makeWebhookSenderState, webhookSenderFacts } from './sandbox/webhooks/index.ts';
+import { type SyncEngine, startSyncJobs } from './syncs/sync-jobs.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
 import { type IngestPressure, makeIngestPressure } from './webhooks/ingest-pressure.ts';
 import { startWebhookProcessing, type WebhookProcessing } from './webhooks/process-worker.ts';
@@ -42,6 +43,8 @@ export interface Tether {
   retention: Awaited<ReturnType<typeof startRetention>>;
   /** Writes the rejected-webhook counts held in memory to the audit log now. */
   rejections: Pick<RejectionAudit, 'flush'>;
+  /** Sync runs: ask for one (the workers run it in the background). */
+  syncs: Pick<SyncEngine, 'startRun'>;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -99,6 +102,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   let boss: PgBoss | undefined;
   let pressure: IngestPressure | undefined;
   let rejections: RejectionAudit | undefined;
+  let syncs: SyncEngine | undefined;
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
@@ -139,7 +143,13 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       },
     );
     processing = webhooks;
+    syncs = await startSyncJobs(
+      boss,
+      { db: database.db, tokens, sealer, runtime, logger },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
+    );
     const app = await buildApp({
+      syncs,
       metrics,
       inbox,
       rejections,
@@ -176,6 +186,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       retention,
       rejections,
       webhooks,
+      syncs,
       logger,
       apiKey,
       url,
@@ -184,6 +195,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
           accepting = false;
           await app.close();
           await startedRejections.stop();
+          syncs?.stop();
           await stopBoss(startedBoss, config.shutdownTimeoutMs);
           pressure?.stop();
           if (!options.database) await database.close();

@@ -17,6 +17,10 @@ const TAGS = [
   { name: 'payments', description: 'Payments recorded from Stripe and PayPal webhooks' },
   { name: 'signature-requests', description: 'DocuSign envelopes recorded from Connect webhooks' },
   { name: 'gmail', description: 'Gmail mailboxes watched through Pub/Sub' },
+  {
+    name: 'syncs',
+    description: 'Provider data copied in by syncs, read in change order (Gmail messages so far)',
+  },
   { name: 'audit', description: 'Every state change, newest first' },
   { name: 'connect', description: 'What an end user’s browser visits to connect an account (no API key)' },
   { name: 'webhooks', description: 'Where providers deliver webhooks (no API key: each is verified)' },

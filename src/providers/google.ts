@@ -7,6 +7,7 @@ import {
   scopesOf,
   stringField,
 } from './common.ts';
+import { gmailMessagesSync } from './gmail-sync.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
 import { type OAuthProviderName, type ProviderDefinition, ProviderError } from './provider.ts';
 
@@ -27,6 +28,7 @@ function makeGoogle(
   displayName: string,
   apiBaseUrl: string,
   scopes: string[],
+  syncs: ProviderDefinition['syncs'] = [],
 ): ProviderDefinition {
   const definition: ProviderDefinition = {
     name,
@@ -116,6 +118,8 @@ function makeGoogle(
       }
     },
 
+    syncs,
+
     proxy: {
       baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
       headers: () => ({}),
@@ -127,8 +131,21 @@ function makeGoogle(
 
 const scope = (name: string) => `https://www.googleapis.com/auth/${name}`;
 
-export const google = makeGoogle('google', 'Google', 'https://www.googleapis.com', ['profile']);
-export const gmail = makeGoogle('gmail', 'Gmail', 'https://gmail.googleapis.com', [scope('gmail.readonly')]);
+// `google` offers Gmail's sync too when the integration asks for a Gmail scope.
+export const google = makeGoogle(
+  'google',
+  'Google',
+  'https://www.googleapis.com',
+  ['profile'],
+  [gmailMessagesSync],
+);
+export const gmail = makeGoogle(
+  'gmail',
+  'Gmail',
+  'https://gmail.googleapis.com',
+  [scope('gmail.readonly')],
+  [gmailMessagesSync],
+);
 export const googleCalendar = makeGoogle('google-calendar', 'Google Calendar', 'https://www.googleapis.com', [
   scope('calendar.readonly'),
 ]);

@@ -5,6 +5,8 @@
  * provider is one file here plus its simulator in src/sandbox/providers/.
  */
 
+import type { SyncDefinition } from '../syncs/definition.ts';
+
 /** The provider names an integration may have (contract: shared/api-contract.md). */
 export const OAUTH_PROVIDERS = [
   'google',
@@ -193,6 +195,9 @@ export interface ProviderDefinition {
   ): Promise<TokenSet>;
   /** Best effort; absent where the provider has no revocation endpoint. */
   revoke?(ctx: IntegrationContext, rt: ProviderRuntime, connection: ConnectionContext): Promise<void>;
+  /** The provider's syncs (src/syncs/definition.ts); none when absent. */
+  // biome-ignore lint/suspicious/noExplicitAny: each sync has its own checkpoint type.
+  syncs?: readonly SyncDefinition<any>[];
   proxy: {
     /**
      * Base URL of proxied calls for this connection (DocuSign: its base_uri + /restapi); proxied

@@ -1,4 +1,5 @@
 import type { CallRecord } from './calls.ts';
+import type { DatasetSummary } from './datasets/kinds.ts';
 import type { FaultAction, FaultRule } from './faults.ts';
 import type { SandboxClient } from './oauth/clients.ts';
 import type { AccessToken, Grant, RefreshToken } from './oauth/grants.ts';
@@ -161,6 +162,23 @@ export class SandboxControl {
   }
   setSlackWebhookState(id: string, state: SlackWebhookState): Promise<SlackWebhook> {
     return this.call('POST', `/slack/webhooks/${encodeURIComponent(id)}`, { state });
+  }
+
+  /** Sizes a generated dataset (`google`, `messages`) for one account (id or email). */
+  sizeDataset(
+    provider: string,
+    model: string,
+    input: { account: string; count: number; seed: string; malformedEvery?: number },
+  ): Promise<DatasetSummary> {
+    return this.call('PUT', `/datasets/${provider}/${model}`, input);
+  }
+  /** Adds, updates and deletes records of a dataset; the provider's change feed reports them. */
+  changeDataset(
+    provider: string,
+    model: string,
+    input: { account: string; added?: number; updated?: number; deleted?: number; seed: string },
+  ): Promise<DatasetSummary> {
+    return this.call('POST', `/datasets/${provider}/${model}/changes`, input);
   }
 
   reset(): Promise<unknown> {

@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerControlRoutes } from './control-routes.ts';
+import { registerDatasetRoutes } from './datasets/routes.ts';
 import { makeFaultHooks } from './fault-hook.ts';
 import { SANDBOX_PROVIDER_MODULES } from './providers/index.ts';
 import { makeSandboxState, releaseHung, type SandboxState } from './state.ts';
@@ -47,9 +48,13 @@ export async function sandboxPlugin(app: FastifyInstance, options: SandboxPlugin
   for (const module of SANDBOX_PROVIDER_MODULES) {
     await app.register(async (scope) => module.routes(scope, state), { prefix: `/${module.name}` });
   }
-  await app.register(async (scope) => registerControlRoutes(scope, state, SANDBOX_PROVIDER_MODULES), {
-    prefix: '/_control',
-  });
+  await app.register(
+    async (scope) => {
+      registerControlRoutes(scope, state, SANDBOX_PROVIDER_MODULES);
+      registerDatasetRoutes(scope, state);
+    },
+    { prefix: '/_control' },
+  );
   // The webhook senders (Stripe, PayPal, DocuSign Connect, Pub/Sub): same prefix, same hook.
   await app.register(webhookSenderRoutes, { clock: state.clock, ...options.senders });
 }

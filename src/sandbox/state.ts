@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { type CallLog, makeCallLog } from './calls.ts';
 import { makeSandboxClock, type SandboxClock } from './clock.ts';
+import { type DatasetStore, makeDatasetStore } from './datasets/store.ts';
 import { type FaultStore, makeFaultStore } from './faults.ts';
 import { type ClientRegistry, makeClientRegistry } from './oauth/clients.ts';
 import { type CodeStore, makeCodeStore } from './oauth/codes.ts';
@@ -25,6 +26,8 @@ export interface SandboxState {
   readonly grants: GrantStore;
   readonly settings: Record<SandboxProvider, ProviderSettings>;
   readonly slackWebhooks: SlackWebhookStore;
+  /** Generated provider data (Gmail mailboxes), sized through the control API. */
+  readonly datasets: DatasetStore;
   /** Connections held open by a 'hang' fault; destroyed on reset and close. */
   readonly hung: Set<Socket>;
   reset(): void;
@@ -49,6 +52,7 @@ export function makeSandboxState(options: SandboxStateOptions = {}): SandboxStat
     grants: makeGrantStore(),
     settings: defaultSettings(),
     slackWebhooks: makeSlackWebhookStore(),
+    datasets: makeDatasetStore(),
     hung: new Set(),
     reset() {
       state.clock.reset();
@@ -60,6 +64,7 @@ export function makeSandboxState(options: SandboxStateOptions = {}): SandboxStat
       state.grants.clear();
       Object.assign(state.settings, defaultSettings());
       state.slackWebhooks.clear();
+      state.datasets.clear();
       releaseHung(state);
     },
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { mailboxOf } from '../datasets/kinds.ts';
 import { bearerToken, type ProviderReply, readParams, send } from '../http.ts';
 import { registerAuthorize } from '../oauth/authorize.ts';
 import { checkAccessToken } from '../oauth/bearer.ts';
@@ -7,6 +8,8 @@ import { processTokenRequest, type TokenQuirks } from '../oauth/token-flow.ts';
 import { oauthErrorReply, standardTokenBody } from '../oauth/token-response.ts';
 import { endpoint } from '../route-config.ts';
 import type { SandboxState } from '../state.ts';
+import { registerGmailRoutes } from './gmail.ts';
+import { UNAUTHENTICATED, WWW_AUTHENTICATE } from './google-errors.ts';
 import type { SandboxProviderModule } from './provider.ts';
 
 // Google: accounts.google.com/o/oauth2/v2/auth, oauth2.googleapis.com/token and /revoke,
@@ -41,25 +44,6 @@ const quirks: TokenQuirks = {
     return forced || !state.grants.refreshTokensOf(grant.id).some((t) => t.revokedAt === null);
   },
 };
-
-const UNAUTHENTICATED = {
-  error: {
-    code: 401,
-    message:
-      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-    errors: [
-      {
-        message: 'Invalid Credentials',
-        domain: 'global',
-        reason: 'authError',
-        location: 'Authorization',
-        locationType: 'header',
-      },
-    ],
-    status: 'UNAUTHENTICATED',
-  },
-};
-const WWW_AUTHENTICATE = 'Bearer realm="https://accounts.google.com/", error="invalid_token"';
 
 function routes(app: FastifyInstance, state: SandboxState) {
   registerAuthorize(app, state, '/o/oauth2/v2/auth', {
@@ -136,13 +120,16 @@ function routes(app: FastifyInstance, state: SandboxState) {
         },
       });
     }
+    const mailbox = mailboxOf(state, user.sub);
     return reply.send({
       emailAddress: user.email,
-      messagesTotal: 42,
-      threadsTotal: 37,
-      historyId: '1048576',
+      messagesTotal: mailbox?.live() ?? 42,
+      threadsTotal: mailbox ? Math.ceil(mailbox.live() / 3) : 37,
+      historyId: mailbox ? String(mailbox.historyId()) : '1048576',
     });
   });
+
+  registerGmailRoutes(app, state);
 }
 
 function rateLimited(hit: { retryAfterSec: number }): ProviderReply {

@@ -1,0 +1,25 @@
+import { AppError } from '../errors.ts';
+
+// The records API's cursor: the change position read up to, as opaque base64url JSON. Anything
+// that does not decode to one is a 400 invalid_cursor, never a 500.
+
+const VERSION = 1;
+
+export function encodeRecordsCursor(position: string): string {
+  return Buffer.from(JSON.stringify({ v: VERSION, p: position })).toString('base64url');
+}
+
+export function decodeRecordsCursor(cursor: string): string {
+  const invalid = () => new AppError('invalid_cursor', 'The "cursor" is not one this list handed out.');
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const { v, p } = (parsed ?? {}) as { v?: unknown; p?: unknown };
+  if (v !== VERSION || typeof p !== 'string' || !/^\d{1,19}$/.test(p) || BigInt(p) > 2n ** 63n - 1n)
+    throw invalid();
+  return p;
+}
