@@ -165,11 +165,7 @@ describe('Gmail sync', () => {
     expect(left).toHaveLength(0);
   });
 
-  // Skipped: passes alone (-t) on PGlite and PostgreSQL, but fails after another test of this file
-  // (a second connection to the same sandbox Google account): the run ends bad_gateway "Gmail
-  // answered 401" where a forced refresh should have recovered (or, revoked, reauthorization_required).
-  // Cause not found yet: see the sync's 401 path in src/syncs/sync-http.ts and the sandbox's grants.
-  it.skip('turns a history id Gmail no longer keeps (404) into a full pass that ends in an exact copy', async () => {
+  it('turns a history id Gmail no longer keeps (404) into a full pass that ends in an exact copy', async () => {
     const id = await connected(700);
     expect((await runToEnd(id)).status).toBe('succeeded');
     await sandbox.control.changeDataset('google', 'messages', {
@@ -197,11 +193,7 @@ describe('Gmail sync', () => {
     expect(await liveRecords(id)).toEqual(mailbox());
   });
 
-  // Skipped: passes alone (-t) on PGlite and PostgreSQL, but fails after another test of this file
-  // (a second connection to the same sandbox Google account): the run ends bad_gateway "Gmail
-  // answered 401" where a forced refresh should have recovered (or, revoked, reauthorization_required).
-  // Cause not found yet: see the sync's 401 path in src/syncs/sync-http.ts and the sandbox's grants.
-  it.skip('stops with reauthorization_required when the grant is revoked, and stores nothing more', async () => {
+  it('stops with reauthorization_required when the grant is revoked, and stores nothing more', async () => {
     const id = await connected(10);
     await sandbox.control.revoke({ accountId, provider: 'google' });
     const run = await runToEnd(id);

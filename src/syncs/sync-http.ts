@@ -56,8 +56,11 @@ export async function makeSyncContext(deps: SyncHttpDeps, options: SyncHttpOptio
     }
   };
 
-  async function once(path: string, init: RequestInit, force: boolean): Promise<Response> {
-    const token = await deps.tokens.getAccessToken(connectionId, { force });
+  let lastToken: string | undefined;
+
+  async function once(path: string, init: RequestInit): Promise<Response> {
+    const token = await deps.tokens.getAccessToken(connectionId);
+    lastToken = token.accessToken;
     const { row, integration, provider } = await deps.tokens.load(connectionId);
     const credentials = openCredentials(deps.sealer, row);
     if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
@@ -85,7 +88,7 @@ export async function makeSyncContext(deps: SyncHttpDeps, options: SyncHttpOptio
       if (signal.aborted) throw new SyncStopped();
       let response: Response;
       try {
-        response = await once(path, init, false);
+        response = await once(path, init);
       } catch (error) {
         if (signal.aborted) throw new SyncStopped();
         if (error instanceof AppError) throw error;
@@ -101,7 +104,8 @@ export async function makeSyncContext(deps: SyncHttpDeps, options: SyncHttpOptio
         if (first.provider.proxy.isAuthFailure(401, body)) {
           await response.body?.cancel();
           refreshed = true;
-          await deps.tokens.getAccessToken(connectionId, { force: true });
+          // The token lifecycle decides: a refresh, or (no way to renew) reauthorization_required.
+          await deps.tokens.replaceRejectedToken(connectionId, lastToken!);
           continue;
         }
       }
