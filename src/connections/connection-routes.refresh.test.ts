@@ -1,57 +1,26 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectThroughSandbox,
-  createSandboxIntegration,
-  startSandbox,
-} from '../../test/harness/sandbox-connect.ts';
-import { startTestTether, type TestTether } from '../../test/harness/tether.ts';
+import { describe, expect, it } from 'vitest';
+import { useSandboxTether } from '../../test/harness/sandbox-tether.ts';
 import { connections } from '../db/schema.ts';
-import type { SandboxControl } from '../sandbox/index.ts';
 import { findDueConnections } from './keep-alive.ts';
 
 // POST /v1/connections/:id/refresh answers what happened: 200 with the new expiry only when a
 // refresh happened, otherwise the reason. Time moves by writing the row's timestamps, never by
 // waiting.
 
-let t: TestTether;
-let sandbox: Awaited<ReturnType<typeof startSandbox>>;
-let control: SandboxControl;
-let user = 0;
-
-beforeAll(async () => {
-  sandbox = await startSandbox();
-  control = sandbox.control;
-  t = await startTestTether();
-  await createSandboxIntegration(t, sandbox.server.url, {
-    key: 'xero',
-    provider: 'xero',
-    scopes: ['offline_access', 'accounting.transactions'],
-  });
-  for (const provider of ['slack', 'instagram']) {
-    await createSandboxIntegration(t, sandbox.server.url, { key: provider, provider });
-  }
-});
-afterAll(async () => {
-  await t?.close();
-  await sandbox?.close();
-});
-beforeEach(async () => {
-  await control.clearFaults();
-  await control.resetCalls();
-});
-
-async function connect(integration: string): Promise<string> {
-  const result = await connectThroughSandbox(t, control, { integration, endUserId: `rf-${++user}` });
-  expect(result.status, result.body).toBe(200);
-  return result.connectionId!;
-}
-const row = async (id: string) =>
-  (await t.database.db.select().from(connections).where(eq(connections.id, id)))[0]!;
+const env = useSandboxTether(
+  [
+    { key: 'xero', provider: 'xero', scopes: ['offline_access', 'accounting.transactions'] },
+    { key: 'slack', provider: 'slack' },
+    { key: 'instagram', provider: 'instagram' },
+  ],
+  { endUserPrefix: 'rf' },
+);
+const { connect, row } = env;
 const set = (id: string, fields: Partial<typeof connections.$inferInsert>) =>
-  t.database.db.update(connections).set(fields).where(eq(connections.id, id));
+  env.t.database.db.update(connections).set(fields).where(eq(connections.id, id));
 const refresh = (id: string) =>
-  t.app.inject({ method: 'POST', url: `/v1/connections/${id}/refresh`, headers: t.auth });
+  env.t.app.inject({ method: 'POST', url: `/v1/connections/${id}/refresh`, headers: env.t.auth });
 
 describe('POST /v1/connections/:id/refresh', () => {
   it('answers 200 with the new expiry when it refreshed', async () => {
@@ -62,7 +31,7 @@ describe('POST /v1/connections/:id/refresh', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(new Date(res.json().expiresAt).getTime()).toBeGreaterThan(soon.getTime());
     expect(res.json()).toMatchObject({ status: 'connected', refreshable: true });
-    expect(await control.callCount('xero.token#refresh_token')).toBe(1);
+    expect(await env.control.callCount('xero.token#refresh_token')).toBe(1);
   });
 
   it('answers 409 refresh_not_supported for a connection without a refresh token (Slack)', async () => {
@@ -75,12 +44,12 @@ describe('POST /v1/connections/:id/refresh', () => {
 
   it('answers 409 refresh_too_early with Retry-After for an Instagram token under 24 hours old', async () => {
     const id = await connect('instagram');
-    await control.resetCalls();
+    await env.control.resetCalls();
     const res = await refresh(id);
     expect(res.statusCode, res.body).toBe(409);
     expect(res.json().error.code).toBe('refresh_too_early');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(23 * 3600);
-    expect(await control.callCount('instagram.refresh')).toBe(1); // Instagram refused it (code 100)
+    expect(await env.control.callCount('instagram.refresh')).toBe(1); // Instagram refused it (code 100)
     expect((await row(id)).status).toBe('connected');
   });
 
@@ -95,12 +64,12 @@ describe('POST /v1/connections/:id/refresh', () => {
     expect(res.statusCode, res.body).toBe(503);
     expect(res.json().error.code).toBe('refresh_failed_transient');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(60);
-    expect(await control.callCount('xero.token#refresh_token')).toBe(0);
+    expect(await env.control.callCount('xero.token#refresh_token')).toBe(0);
   });
 
   it('answers 503 refresh_failed_transient with Retry-After when the refresh just failed', async () => {
     const id = await connect('xero');
-    await control.failNext('xero.token', 500);
+    await env.control.failNext('xero.token', 500);
     const res = await refresh(id);
     expect(res.statusCode, res.body).toBe(503);
     expect(res.json().error.code).toBe('refresh_failed_transient');
@@ -112,19 +81,22 @@ describe('POST /v1/connections/:id/refresh', () => {
 describe('the keep-alive job and a degraded connection', () => {
   it('retries it once its backoff has passed, not only at the next API call', async () => {
     const id = await connect('xero');
-    await control.failNext('xero.token', 500);
+    await env.control.failNext('xero.token', 500);
     expect((await refresh(id)).statusCode).toBe(503);
     const degraded = await row(id);
     expect(degraded.status).toBe('degraded');
     // The token is far from its margin: only the failure makes it due.
     expect(degraded.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 20 * 60_000);
     const during = new Date(degraded.nextAttemptAt!.getTime() - 1000);
-    expect((await findDueConnections(t.database.db, during, 100)).map((d) => d.id)).not.toContain(id);
+    expect((await findDueConnections(env.t.database.db, during, 100)).map((d) => d.id)).not.toContain(id);
 
     // The backoff is over (moved into the past rather than waited for).
     await set(id, { nextAttemptAt: new Date(Date.now() - 1000) });
-    expect(await findDueConnections(t.database.db, new Date(), 100)).toContainEqual({ id, reason: 'retry' });
-    await t.keepAlive.sweep();
+    expect(await findDueConnections(env.t.database.db, new Date(), 100)).toContainEqual({
+      id,
+      reason: 'retry',
+    });
+    await env.t.keepAlive.sweep();
     const deadline = Date.now() + 20_000;
     while ((await row(id)).status !== 'connected' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -140,9 +112,9 @@ describe('an Instagram connection a day later', () => {
   it('refreshes an Instagram token once it is a day old', async () => {
     const id = await connect('instagram');
     await set(id, { accessTokenIssuedAt: new Date(Date.now() - 25 * 3600_000) });
-    await control.advanceClock(25 * 3600_000); // the sandbox's clock only moves forward: last in the file
+    await env.control.advanceClock(25 * 3600_000); // the sandbox's clock only moves forward: last in the file
     const res = await refresh(id);
     expect(res.statusCode, res.body).toBe(200);
-    expect(await control.callCount('instagram.refresh')).toBe(1);
+    expect(await env.control.callCount('instagram.refresh')).toBe(1);
   });
 });
