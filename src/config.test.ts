@@ -114,6 +114,37 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the sandbox URL, token cache, private event URLs and admin password, with defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      sandboxUrl: undefined,
+      tokenCacheSize: 10_000,
+      tokenCacheMaxStalenessMs: 5_000,
+      allowPrivateEventUrls: false,
+      adminPassword: undefined,
+    });
+    expect(
+      loadConfig({
+        TETHER_SANDBOX_URL: 'http://127.0.0.1:4000/',
+        TETHER_TOKEN_CACHE_SIZE: '0',
+        TETHER_TOKEN_CACHE_MAX_STALENESS_MS: '250',
+        TETHER_ALLOW_PRIVATE_EVENT_URLS: '1',
+        TETHER_ADMIN_PASSWORD: 'correct horse battery',
+      }),
+    ).toMatchObject({
+      sandboxUrl: 'http://127.0.0.1:4000',
+      tokenCacheSize: 0,
+      tokenCacheMaxStalenessMs: 250,
+      allowPrivateEventUrls: true,
+      adminPassword: 'correct horse battery',
+    });
+    expect(problemWith({ TETHER_SANDBOX_URL: 'ftp://x' }).variable).toBe('TETHER_SANDBOX_URL');
+    expect(problemWith({ TETHER_TOKEN_CACHE_SIZE: '-1' }).variable).toBe('TETHER_TOKEN_CACHE_SIZE');
+    expect(problemWith({ TETHER_TOKEN_CACHE_MAX_STALENESS_MS: '10' }).variable).toBe(
+      'TETHER_TOKEN_CACHE_MAX_STALENESS_MS',
+    );
+    expect(problemWith({ TETHER_ADMIN_PASSWORD: 'short' }).variable).toBe('TETHER_ADMIN_PASSWORD');
+  });
+
   it('reads the keep-alive timeout and the connection cap, with defaults', () => {
     expect(loadConfig({})).toMatchObject({ keepAliveTimeoutMs: 72_000, maxConnections: 1024 });
     expect(loadConfig({ TETHER_KEEP_ALIVE_TIMEOUT_MS: '5000' }).keepAliveTimeoutMs).toBe(5000);

@@ -38,6 +38,16 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** Origins a connect session's redirectUrl may point to; undefined: any (not allowed in production). */
   readonly allowedRedirectOrigins: readonly string[] | undefined;
+  /** A sandbox running elsewhere (`tether sandbox`): seed sandbox integrations against it instead of mounting one. */
+  readonly sandboxUrl: string | undefined;
+  /** Entries of the in-process access-token cache; 0 turns it off. */
+  readonly tokenCacheSize: number;
+  /** The longest a cached token may be served without the database being asked, even if a notification is lost. */
+  readonly tokenCacheMaxStalenessMs: number;
+  /** Event subscriptions may point at loopback, private or link-local addresses in production. */
+  readonly allowPrivateEventUrls: boolean;
+  /** Dashboard sign-in besides the API key; undefined: the API key only. */
+  readonly adminPassword: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +152,13 @@ const schema = z.object({
   TETHER_AUDIT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
   TETHER_EVENT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
   TETHER_ALLOWED_REDIRECT_ORIGINS: originList.optional(),
+  TETHER_SANDBOX_URL: httpUrl.optional(),
+  TETHER_TOKEN_CACHE_SIZE: positiveInt.optional(),
+  TETHER_TOKEN_CACHE_MAX_STALENESS_MS: positiveInt
+    .refine((n) => n >= 100, 'must be at least 100')
+    .optional(),
+  TETHER_ALLOW_PRIVATE_EVENT_URLS: flag.optional(),
+  TETHER_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   NODE_ENV: z.string().optional(),
 });
 
@@ -208,6 +225,11 @@ export function loadConfig(env: Env = process.env): Config {
     allowedRedirectOrigins: e.TETHER_ALLOWED_REDIRECT_ORIGINS
       ? Object.freeze(e.TETHER_ALLOWED_REDIRECT_ORIGINS)
       : undefined,
+    sandboxUrl: e.TETHER_SANDBOX_URL?.replace(/\/+$/, ''),
+    tokenCacheSize: e.TETHER_TOKEN_CACHE_SIZE ?? 10_000,
+    tokenCacheMaxStalenessMs: e.TETHER_TOKEN_CACHE_MAX_STALENESS_MS ?? 5_000,
+    allowPrivateEventUrls: e.TETHER_ALLOW_PRIVATE_EVENT_URLS ?? false,
+    adminPassword: e.TETHER_ADMIN_PASSWORD,
   });
 }
 
