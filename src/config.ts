@@ -154,9 +154,7 @@ const schema = z.object({
   TETHER_ALLOWED_REDIRECT_ORIGINS: originList.optional(),
   TETHER_SANDBOX_URL: httpUrl.optional(),
   TETHER_TOKEN_CACHE_SIZE: positiveInt.optional(),
-  TETHER_TOKEN_CACHE_MAX_STALENESS_MS: positiveInt
-    .refine((n) => n >= 100, 'must be at least 100')
-    .optional(),
+  TETHER_TOKEN_CACHE_MAX_STALENESS_MS: positiveInt.refine((n) => n >= 100, 'must be at least 100').optional(),
   TETHER_ALLOW_PRIVATE_EVENT_URLS: flag.optional(),
   TETHER_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   NODE_ENV: z.string().optional(),
