@@ -4,11 +4,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { connectRoutes } from './connections/connect-routes.ts';
 import { connectionRoutes } from './connections/connection-routes.ts';
+import { connectionSummaryRoutes } from './connections/connection-summary-route.ts';
 import { proxyRoutes } from './connections/proxy-routes.ts';
 import type { RedirectPolicy } from './connections/redirect-url.ts';
 import { slackMessageRoutes } from './connections/slack-messages.ts';
 import type { TokenService } from './connections/token-service.ts';
 import type { Sealer } from './crypto/seal.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
@@ -47,6 +49,8 @@ export interface AppDeps {
   /** Sync runs (absent: the sync control routes are not mounted). */
   syncs?: SyncEngine;
   publicUrl: string;
+  /** Dashboard sign-in besides the API key (TETHER_ADMIN_PASSWORD). */
+  adminPassword?: string;
   bodyLimitBytes: number;
   /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
   redirectPolicy: RedirectPolicy;
@@ -120,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       };
       await v1.register(auditRoutes, { db });
       await v1.register(integrationRoutes, shared);
+      await v1.register(connectionSummaryRoutes, { db });
       await v1.register(connectionRoutes, {
         ...shared,
         tokens: deps.tokens,
@@ -164,6 +169,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       async (_request, reply) =>
         reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
     );
+  });
+  await dashboardRoutes(app, {
+    db: deps.database.db,
+    apiKey: deps.apiKey,
+    adminPassword: deps.adminPassword,
+    publicUrl: deps.publicUrl,
+    authGuard,
+    now: () => deps.runtime.now(),
   });
   for (const plugin of deps.publicPlugins ?? []) await plugin(app);
   return app;

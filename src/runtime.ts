@@ -161,6 +161,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       runtime,
       tokens,
       publicUrl: config.publicUrl,
+      adminPassword: config.adminPassword,
       bodyLimitBytes: config.bodyLimitBytes,
       redirectPolicy: { allowedOrigins: config.allowedRedirectOrigins, production: config.production },
       serverLimits: {
