@@ -1,5 +1,5 @@
+import type { Html } from '../http/html.ts';
 import type { DashboardApi } from './api-client.ts';
-import type { Html } from './html.ts';
 import type { PageFrame } from './layout.ts';
 
 /** What a page handler gets: the API, the session's CSRF token, and the request's query and params. */

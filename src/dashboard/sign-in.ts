@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit-log.ts';
 import { safeEqual } from '../crypto/constant-time.ts';
 import type { Db } from '../db/client.ts';
 import type { AuthFailureGuard } from '../http/auth.ts';
-import { html } from './html.ts';
+import { html } from '../http/html.ts';
 import { csrfField, page } from './layout.ts';
 import { cookieHeader, readDashboardCookie, SESSION_COOKIE, SIGN_IN_COOKIE } from './session-cookie.ts';
 import { SESSION_LIFETIME_MS, type SessionStore } from './session-store.ts';

@@ -1,6 +1,6 @@
+import { html, query } from '../../http/html.ts';
 import { errorOf } from '../api-client.ts';
 import type { AuditEntry, List } from '../api-types.ts';
-import { html, query } from '../html.ts';
 import { emptyState, nextPageLink, table, when } from '../layout.ts';
 import type { PageContext, RenderedPage } from '../page-context.ts';
 

@@ -1,5 +1,5 @@
+import { html } from '../../http/html.ts';
 import type { ConnectSession } from '../api-types.ts';
-import { html } from '../html.ts';
 import { when } from '../layout.ts';
 import type { RenderedPage } from '../page-context.ts';
 

@@ -1,6 +1,6 @@
+import { html, query } from '../../http/html.ts';
 import { errorOf } from '../api-client.ts';
 import type { AuditEntry, ConnectionView, List, RecordItem, SyncItem } from '../api-types.ts';
-import { html, query } from '../html.ts';
 import { actionButton, badge, csrfField, emptyState, nextPageLink, table, when } from '../layout.ts';
 import type { PageContext, RenderedPage } from '../page-context.ts';
 import { adviceFor } from '../plain-words.ts';

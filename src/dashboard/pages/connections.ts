@@ -1,7 +1,7 @@
+import { html, query } from '../../http/html.ts';
 import { isOAuthProviderName } from '../../providers/index.ts';
 import { errorOf } from '../api-client.ts';
 import type { ConnectionView, IntegrationItem, List } from '../api-types.ts';
-import { html, query } from '../html.ts';
 import { badge, csrfField, emptyState, nextPageLink, table, when } from '../layout.ts';
 import type { PageContext, RenderedPage } from '../page-context.ts';
 

@@ -1,7 +1,7 @@
+import { html, query } from '../../http/html.ts';
 import { redactSecrets } from '../../redact.ts';
 import { errorOf } from '../api-client.ts';
 import type { InboxEvent, InboxEventWithPayload, List } from '../api-types.ts';
-import { html, query } from '../html.ts';
 import { actionButton, badge, emptyState, nextPageLink, table, when } from '../layout.ts';
 import type { PageContext, RenderedPage } from '../page-context.ts';
 

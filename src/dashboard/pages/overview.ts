@@ -1,3 +1,4 @@
+import { html } from '../../http/html.ts';
 import type {
   ConnectionView,
   InboxEvent,
@@ -6,7 +7,6 @@ import type {
   SubscriptionItem,
   SyncRunItem,
 } from '../api-types.ts';
-import { html } from '../html.ts';
 import { badge, emptyState, table, when } from '../layout.ts';
 import type { PageContext, RenderedPage } from '../page-context.ts';
 
