@@ -66,7 +66,7 @@ function layout(title: string, body: string): string {
   fieldset{margin:1rem 0}.sandbox{background:#ffe8a3;color:#5c4200;border:1px solid #d9a800;border-radius:6px;padding:.4rem .7rem;font-weight:600;font-size:.9rem}label{display:block}button{margin-right:.5rem;padding:.4rem 1rem}.error{color:#b00}</style>
 </head>
 <body>
-<p class="sandbox" role="note">SANDBOX · a simulated ${escapeHtml(title.split(' (sandbox)')[0]!)}: no real account is used and nothing leaves this machine</p>
+<p class="sandbox" role="note">SANDBOX · a simulated provider page from tether's sandbox: no real account is used and nothing leaves this machine</p>
 ${body}
 </body>
 </html>
