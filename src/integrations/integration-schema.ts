@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { OAUTH_PROVIDERS, type OAuthProviderName } from '../providers/provider.ts';
+import { OAUTH_PROVIDERS } from '../providers/index.ts';
+import type { OAuthProviderName } from '../providers/provider.ts';
 
 /** Providers that push webhooks to tether rather than hold OAuth grants. */
 export const WEBHOOK_PROVIDERS = ['stripe', 'paypal', 'docusign-connect', 'gmail-pubsub'] as const;
