@@ -1,3 +1,4 @@
+import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { expect } from 'vitest';
 import { DAY, HOUR } from '../sandbox/clock.ts';
 import {
@@ -9,7 +10,6 @@ import {
 } from '../sandbox/index.ts';
 import type { SeededAccounts } from '../sandbox/seed.ts';
 import { getProvider } from './index.ts';
-import { makeOAuthState, makePkcePair } from './pkce.ts';
 import {
   type ConnectedAccount,
   type ConnectionContext,
@@ -49,8 +49,10 @@ export interface ContractCase {
   };
 }
 
-const google = (provider: OAuthProviderName, scope: string): ContractCase => ({
-  provider,
+/** A case as written below: the provider is its key. */
+type CaseOf = Omit<ContractCase, 'provider'>;
+
+const google = (scope: string): CaseOf => ({
   sandbox: 'google',
   refreshKey: 'google.token',
   clientIdParam: 'client_id',
@@ -61,14 +63,14 @@ const google = (provider: OAuthProviderName, scope: string): ContractCase => ({
 });
 const googleScope = (name: string) => `https://www.googleapis.com/auth/${name}`;
 
-export const CONTRACT_CASES: ContractCase[] = [
-  google('google', 'profile'),
-  google('gmail', googleScope('gmail.readonly')),
-  google('google-calendar', googleScope('calendar.readonly')),
-  google('google-drive', googleScope('drive.readonly')),
-  google('youtube', googleScope('youtube.readonly')),
-  {
-    provider: 'xero',
+/** Keyed by provider name: a provider without its case does not compile. */
+const CASES: Record<OAuthProviderName, CaseOf> = {
+  google: google('profile'),
+  gmail: google(googleScope('gmail.readonly')),
+  'google-calendar': google(googleScope('calendar.readonly')),
+  'google-drive': google(googleScope('drive.readonly')),
+  youtube: google(googleScope('youtube.readonly')),
+  xero: {
     sandbox: 'xero',
     refreshKey: 'xero.token',
     clientIdParam: 'client_id',
@@ -84,8 +86,7 @@ export const CONTRACT_CASES: ContractCase[] = [
       })),
     }),
   },
-  {
-    provider: 'docusign',
+  docusign: {
     sandbox: 'docusign',
     refreshKey: 'docusign.token',
     clientIdParam: 'client_id',
@@ -98,8 +99,7 @@ export const CONTRACT_CASES: ContractCase[] = [
       revokeAtSandbox: (control, c) => control.revoke({ refreshToken: c.refreshToken! }),
     },
   },
-  {
-    provider: 'notion',
+  notion: {
     sandbox: 'notion',
     refreshKey: 'notion.token',
     clientIdParam: 'client_id',
@@ -108,8 +108,7 @@ export const CONTRACT_CASES: ContractCase[] = [
     accountId: (a) => `${a.notion[0]!.workspace.id}:${a.notion[0]!.id}`,
     metadata: (a) => ({ workspaceId: a.notion[0]!.workspace.id, workspaceName: a.notion[0]!.workspace.name }),
   },
-  {
-    provider: 'instagram',
+  instagram: {
     sandbox: 'instagram',
     refreshKey: 'instagram.refresh',
     clientIdParam: 'client_id',
@@ -123,8 +122,7 @@ export const CONTRACT_CASES: ContractCase[] = [
       revokeAtSandbox: (control, c) => control.revoke({ accessToken: c.accessToken }),
     },
   },
-  {
-    provider: 'tiktok',
+  tiktok: {
     sandbox: 'tiktok',
     refreshKey: 'tiktok.token',
     clientIdParam: 'client_key',
@@ -132,8 +130,7 @@ export const CONTRACT_CASES: ContractCase[] = [
     refreshToken: 'rotated',
     accountId: (a) => a.tiktok[0]!.openId,
   },
-  {
-    provider: 'slack',
+  slack: {
     sandbox: 'slack',
     refreshKey: 'slack.oauth.v2.access',
     clientIdParam: 'client_id',
@@ -143,8 +140,7 @@ export const CONTRACT_CASES: ContractCase[] = [
     accountId: (a) => `${a.slack.team.id}:${a.slack.channels[0]!.id}`,
     metadata: (a) => ({ teamId: a.slack.team.id }),
   },
-  {
-    provider: 'oauth2',
+  oauth2: {
     sandbox: 'oauth2',
     refreshKey: 'oauth2.token',
     clientIdParam: 'client_id',
@@ -152,7 +148,12 @@ export const CONTRACT_CASES: ContractCase[] = [
     refreshToken: 'rotated',
     accountId: (a) => a.oauth2[0]!.sub,
   },
-];
+};
+
+export const CONTRACT_CASES: ContractCase[] = Object.entries(CASES).map(([provider, c]) => ({
+  provider: provider as OAuthProviderName,
+  ...c,
+}));
 
 /** The integration as the connect flow would hand it over, pointed at the sandbox. */
 export function sandboxIntegration(
@@ -181,6 +182,16 @@ export interface Connected {
   secrets: string[];
 }
 
+/** A fresh state and S256 PKCE pair, made as the connect flow makes them (connect-flow.ts). */
+export async function oauthStart(): Promise<{ state: string; codeVerifier: string; codeChallenge: string }> {
+  const codeVerifier = generateRandomCodeVerifier();
+  return {
+    state: generateRandomState(),
+    codeVerifier,
+    codeChallenge: await calculatePKCECodeChallenge(codeVerifier),
+  };
+}
+
 /** The connect flow, as tether runs it: authorize URL → consent → code exchange → afterConnect. */
 export async function connectThroughSandbox(
   ctx: IntegrationContext,
@@ -189,8 +200,7 @@ export async function connectThroughSandbox(
   options: { refreshTokenHeld?: boolean } = {},
 ): Promise<Connected> {
   const definition = getProvider(ctx.provider);
-  const state = makeOAuthState();
-  const pkce = await makePkcePair();
+  const { state, ...pkce } = await oauthStart();
   const authorizeUrl = definition.authorizationUrl(ctx, {
     state,
     codeChallenge: definition.pkce ? pkce.codeChallenge : undefined,

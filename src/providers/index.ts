@@ -43,5 +43,4 @@ export function getProvider(name: string): ProviderDefinition {
   return PROVIDERS[name];
 }
 
-export { makeOAuthState, makePkcePair, type PkcePair } from './pkce.ts';
 export { makeProviderRuntime, type ProviderRuntimeOptions } from './runtime.ts';
