@@ -6,6 +6,7 @@ import {
   type SandboxProvider,
   sandboxClientCredentials,
   sandboxEndpoints,
+  simulatorOf,
   slackTokenRotation,
 } from '../sandbox/index.ts';
 import type { SeededAccounts } from '../sandbox/seed.ts';
@@ -28,6 +29,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 
 export interface ContractCase {
   provider: OAuthProviderName;
+  /** The simulator (src/sandbox/providers/), from its `simulates`. */
   sandbox: SandboxProvider;
   /** The sandbox endpoint key refreshes go to (faults are injected there). */
   refreshKey: string;
@@ -50,10 +52,9 @@ export interface ContractCase {
 }
 
 /** A case as written below: the provider is its key. */
-type CaseOf = Omit<ContractCase, 'provider'>;
+type CaseOf = Omit<ContractCase, 'provider' | 'sandbox'>;
 
 const google = (scope: string): CaseOf => ({
-  sandbox: 'google',
   refreshKey: 'google.token',
   clientIdParam: 'client_id',
   scopes: ['openid', scope],
@@ -71,7 +72,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
   'google-drive': google(googleScope('drive.readonly')),
   youtube: google(googleScope('youtube.readonly')),
   xero: {
-    sandbox: 'xero',
     refreshKey: 'xero.token',
     clientIdParam: 'client_id',
     scopes: ['offline_access', 'accounting.transactions'],
@@ -87,7 +87,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
     }),
   },
   docusign: {
-    sandbox: 'docusign',
     refreshKey: 'docusign.token',
     clientIdParam: 'client_id',
     scopes: ['signature'],
@@ -100,7 +99,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
     },
   },
   notion: {
-    sandbox: 'notion',
     refreshKey: 'notion.token',
     clientIdParam: 'client_id',
     scopes: [],
@@ -109,7 +107,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
     metadata: (a) => ({ workspaceId: a.notion[0]!.workspace.id, workspaceName: a.notion[0]!.workspace.name }),
   },
   instagram: {
-    sandbox: 'instagram',
     refreshKey: 'instagram.refresh',
     clientIdParam: 'client_id',
     scopes: ['instagram_business_basic'],
@@ -123,7 +120,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
     },
   },
   tiktok: {
-    sandbox: 'tiktok',
     refreshKey: 'tiktok.token',
     clientIdParam: 'client_key',
     scopes: ['user.info.basic'],
@@ -131,7 +127,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
     accountId: (a) => a.tiktok[0]!.openId,
   },
   slack: {
-    sandbox: 'slack',
     refreshKey: 'slack.oauth.v2.access',
     clientIdParam: 'client_id',
     scopes: ['incoming-webhook'],
@@ -141,7 +136,6 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
     metadata: (a) => ({ teamId: a.slack.team.id }),
   },
   oauth2: {
-    sandbox: 'oauth2',
     refreshKey: 'oauth2.token',
     clientIdParam: 'client_id',
     scopes: ['read'],
@@ -152,6 +146,7 @@ const CASES: Record<OAuthProviderName, CaseOf> = {
 
 export const CONTRACT_CASES: ContractCase[] = Object.entries(CASES).map(([provider, c]) => ({
   provider: provider as OAuthProviderName,
+  sandbox: simulatorOf(provider as OAuthProviderName),
   ...c,
 }));
 

@@ -33,6 +33,8 @@ export const oauth2: ProviderDefinition = {
   name: 'oauth2',
   displayName: DISPLAY,
   defaultEndpoints: { authorizationUrl: '', tokenUrl: '' },
+  // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
+  requiredEndpoints: ['authorizationUrl', 'tokenUrl'],
   defaultScopes: [],
   pkce: true,
   refresh: { strategy: 'expiry', rotates: true },

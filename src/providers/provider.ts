@@ -150,6 +150,8 @@ export interface ProviderDefinition {
   /** For messages to people: "Xero", "Google Calendar". */
   displayName: string;
   defaultEndpoints: Endpoints;
+  /** Endpoints an integration must set itself, having no default (the generic provider's). */
+  requiredEndpoints?: readonly (keyof Endpoints & string)[];
   defaultScopes: string[];
   /** Whether the provider supports PKCE (S256). */
   pkce: boolean;
