@@ -18,6 +18,7 @@ import { makeAuthFailureLimiter } from './http/auth-failure-limiter.ts';
 import { makeClientErrorHandler } from './http/client-errors.ts';
 import { installErrorHandling, renderFrameworkError } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { metricsRoute } from './http/metrics-route.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
 import { rejectUnknownBodyFields } from './http/unknown-fields.ts';
@@ -60,10 +61,101 @@ export interface AppDeps {
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * One route plugin registered with its options on a scope. The route lists below are lists of
+ * these, one line per route file, so adding a capability's routes is adding one line.
+ */
+type RouteMount = (scope: FastifyInstance) => PromiseLike<unknown>;
+
+/** The operator API, under /v1 behind the API key. */
+function apiRoutes(deps: AppDeps): RouteMount[] {
+  const { db } = deps.database;
+  const { sealer, runtime, logger, publicUrl, tokens } = deps;
+  const shared = { db, sealer, runtime, logger, publicUrl };
+  return [
+    (v1) => v1.register(auditRoutes, { db }),
+    (v1) => v1.register(integrationRoutes, shared),
+    (v1) => v1.register(connectionSummaryRoutes, { db }),
+    (v1) => v1.register(connectionRoutes, { ...shared, tokens, redirectPolicy: deps.redirectPolicy }),
+    (v1) => v1.register(slackMessageRoutes, { ...shared, tokens }),
+    (v1) => v1.register(eventRoutes, { db, boss: deps.boss }),
+    (v1) => v1.register(domainRoutes, { db }),
+    (v1) => v1.register(recordsRoutes, { db, hasModel: providerHasModel }),
+    (v1) => v1.register(proxyRoutes, { sealer, runtime, tokens }),
+  ];
+}
+
+/** What browsers and providers reach without the API key: connect pages and webhook ingest. */
+function openRoutes(deps: AppDeps): RouteMount[] {
+  const { db } = deps.database;
+  const { sealer, runtime, logger, publicUrl } = deps;
+  return [
+    (app) => app.register(connectRoutes, { db, sealer, runtime, publicUrl }),
+    (app) =>
+      app.register(receiveRoutes, {
+        db,
+        sealer,
+        logger,
+        metrics: deps.metrics,
+        inbox: deps.inbox,
+        rejections: deps.rejections,
+        publicUrl,
+        bodyLimitBytes: deps.bodyLimitBytes,
+      }),
+  ];
+}
 
 /** The Fastify instance with every route, not listening: tests drive it with inject(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const accepting = deps.isAcceptingTraffic ?? (() => true);
+  const app = makeServer(deps, accepting);
+  installErrorHandling(app);
+  await app.register(formbody);
+  await installOpenApi(app, deps.publicUrl);
+
+  // One limiter for every scope that takes the API key, so /metrics is no way around it.
+  const guard = {
+    limiter: makeAuthFailureLimiter(),
+    onFailure: (outcome: 'unauthorized' | 'rate_limited') => deps.metrics.authFailures.inc({ outcome }),
+  };
+  const behindApiKey =
+    (routes: RouteMount[], { strictBodies }: { strictBodies: boolean }) =>
+    async (scope: FastifyInstance) => {
+      requireApiKey(scope, deps.apiKey, guard);
+      if (strictBodies) scope.setValidatorCompiler(rejectUnknownBodyFields);
+      for (const mount of routes) await mount(scope);
+    };
+
+  await app.register(healthRoutes, {
+    database: deps.database,
+    boss: deps.boss,
+    isAcceptingTraffic: accepting,
+  });
+  await app.register(behindApiKey(apiRoutes(deps), { strictBodies: true }), { prefix: '/v1' });
+  for (const mount of openRoutes(deps)) await mount(app);
+  // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
+  await app.register(
+    behindApiKey([(scope) => scope.register(metricsRoute, { metrics: deps.metrics })], {
+      strictBodies: false,
+    }),
+  );
+  // The dashboard signs in with the key (or the admin password) and shares the failure limiter.
+  await dashboardRoutes(app, {
+    db: deps.database.db,
+    apiKey: deps.apiKey,
+    adminPassword: deps.adminPassword,
+    publicUrl: deps.publicUrl,
+    authGuard: guard,
+    now: () => deps.runtime.now(),
+  });
+  for (const plugin of deps.publicPlugins ?? []) await plugin(app);
+  return app;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The server itself: limits, request ids, validation, and closing keep-alive on shutdown. */
+function makeServer(deps: AppDeps, accepting: () => boolean): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
@@ -81,14 +173,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   capConnections(app.server, deps.serverLimits.maxConnections, () =>
     deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
   );
-  // One limiter for every scope that takes the API key, so /metrics is no way around it.
-  const authGuard = {
-    limiter: makeAuthFailureLimiter(),
-    onFailure: (outcome: 'unauthorized' | 'rate_limited') => deps.metrics.authFailures.inc({ outcome }),
-  };
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  const accepting = deps.isAcceptingTraffic ?? (() => true);
   // Callback hooks rather than async ones: they run on every request, webhook ingest included,
   // and spare a promise each.
   app.addHook('onRequest', (request, reply, done) => {
@@ -101,83 +187,5 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!accepting()) reply.header('connection', 'close');
     done(null, payload);
   });
-  installErrorHandling(app);
-  await app.register(formbody);
-  await installOpenApi(app, deps.publicUrl);
-
-  await app.register(healthRoutes, {
-    database: deps.database,
-    boss: deps.boss,
-    isAcceptingTraffic: accepting,
-  });
-  await app.register(
-    async (v1) => {
-      requireApiKey(v1, deps.apiKey, authGuard);
-      v1.setValidatorCompiler(rejectUnknownBodyFields);
-      const { db } = deps.database;
-      const shared = {
-        db,
-        sealer: deps.sealer,
-        runtime: deps.runtime,
-        logger: deps.logger,
-        publicUrl: deps.publicUrl,
-      };
-      await v1.register(auditRoutes, { db });
-      await v1.register(integrationRoutes, shared);
-      await v1.register(connectionSummaryRoutes, { db });
-      await v1.register(connectionRoutes, {
-        ...shared,
-        tokens: deps.tokens,
-        redirectPolicy: deps.redirectPolicy,
-      });
-      await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
-      await v1.register(eventRoutes, { db, boss: deps.boss });
-      await v1.register(domainRoutes, { db });
-      await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
-      await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
-    },
-    { prefix: '/v1' },
-  );
-  await app.register(connectRoutes, {
-    db: deps.database.db,
-    sealer: deps.sealer,
-    runtime: deps.runtime,
-    publicUrl: deps.publicUrl,
-  });
-  await app.register(receiveRoutes, {
-    db: deps.database.db,
-    sealer: deps.sealer,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    inbox: deps.inbox,
-    rejections: deps.rejections,
-    publicUrl: deps.publicUrl,
-    bodyLimitBytes: deps.bodyLimitBytes,
-  });
-  // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
-  await app.register(async (scope) => {
-    requireApiKey(scope, deps.apiKey, authGuard);
-    scope.get(
-      '/metrics',
-      {
-        schema: {
-          tags: ['health'],
-          summary: 'Prometheus metrics (text format)',
-          documentedResponses: { 200: { description: 'Prometheus text exposition format' } },
-        },
-      },
-      async (_request, reply) =>
-        reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-    );
-  });
-  await dashboardRoutes(app, {
-    db: deps.database.db,
-    apiKey: deps.apiKey,
-    adminPassword: deps.adminPassword,
-    publicUrl: deps.publicUrl,
-    authGuard,
-    now: () => deps.runtime.now(),
-  });
-  for (const plugin of deps.publicPlugins ?? []) await plugin(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { OAUTH_PROVIDERS, type OAuthProviderName } from '../providers/provider.ts';
+import { getProvider, OAUTH_PROVIDERS } from '../providers/index.ts';
+import type { OAuthProviderName } from '../providers/provider.ts';
 
 /** Providers that push webhooks to tether rather than hold OAuth grants. */
 export const WEBHOOK_PROVIDERS = ['stripe', 'paypal', 'docusign-connect', 'gmail-pubsub'] as const;
@@ -67,11 +68,8 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
   if (isOAuthProvider(provider)) {
     if (!fields.clientId) return 'clientId is required for OAuth providers';
     if (!fields.clientSecret) return 'clientSecret is required for OAuth providers';
-    if (provider === 'oauth2') {
-      // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
-      for (const name of ['authorizationUrl', 'tokenUrl']) {
-        if (!fields.endpoints?.[name]) return `endpoints.${name} is required for the generic oauth2 provider`;
-      }
+    for (const name of getProvider(provider).requiredEndpoints ?? []) {
+      if (!fields.endpoints?.[name]) return `endpoints.${name} is required for the ${provider} provider`;
     }
     return undefined;
   }

@@ -1,8 +1,9 @@
-import type { ClientAuth } from './oauth-http.ts';
+import { type ClientAuth, requestTokenSet } from './oauth-http.ts';
 import {
   type ConnectionContext,
   type Endpoints,
   type IntegrationContext,
+  type ProviderDefinition,
   ProviderError,
   type TokenEndpointAuthMethod,
 } from './provider.ts';
@@ -101,6 +102,30 @@ export function requireRefreshToken(ctx: IntegrationContext, connection: Connect
       providerCode: 'no_refresh_token',
     },
   );
+}
+
+/** The refresh grant's parameters (RFC 6749 §6), with the connection's refresh token. */
+export function refreshGrantParams(
+  ctx: IntegrationContext,
+  connection: ConnectionContext,
+): Record<string, string> {
+  return { grant_type: 'refresh_token', refresh_token: requireRefreshToken(ctx, connection) };
+}
+
+/** The refresh of a provider whose token endpoint takes HTTP Basic (Xero, DocuSign, the generic provider). */
+export function basicRefreshGrant(displayName: string): ProviderDefinition['refreshAccessToken'] {
+  return (ctx, rt, connection) =>
+    requestTokenSet(rt, basicTokenCall(ctx, displayName, 'refresh', refreshGrantParams(ctx, connection)));
+}
+
+/**
+ * The proxy most providers have: proxied paths go under the integration's apiBaseUrl, with no
+ * headers besides Authorization; a 401 means the access token is no good unless told otherwise.
+ */
+export function apiBaseProxy(
+  isAuthFailure: ProviderDefinition['proxy']['isAuthFailure'] = (status) => status === 401,
+): ProviderDefinition['proxy'] {
+  return { baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'), headers: () => ({}), isAuthFailure };
 }
 
 /** A header from a proxied request, by case-insensitive name. */

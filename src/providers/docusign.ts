@@ -1,9 +1,9 @@
 import {
+  basicRefreshGrant,
   basicTokenCall,
   buildAuthorizationUrl,
   codeGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
 } from './common.ts';
@@ -82,14 +82,7 @@ export const docusign: ProviderDefinition = {
     };
   },
 
-  refreshAccessToken: (ctx, rt, connection) =>
-    requestTokenSet(
-      rt,
-      tokenCall(ctx, 'refresh', {
-        grant_type: 'refresh_token',
-        refresh_token: requireRefreshToken(ctx, connection),
-      }),
-    ),
+  refreshAccessToken: basicRefreshGrant(DISPLAY),
 
   proxy: {
     baseUrl(ctx, connection) {

@@ -1,9 +1,10 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
 } from './common.ts';
@@ -95,7 +96,7 @@ function makeGoogle(
         provider: displayName,
         operation: 'refresh',
         url: requireEndpoint(ctx, 'tokenUrl'),
-        params: { grant_type: 'refresh_token', refresh_token: requireRefreshToken(ctx, connection) },
+        params: refreshGrantParams(ctx, connection),
         clientAuth: clientAuthOf(ctx, 'client_secret_post'),
       });
     },
@@ -120,11 +121,7 @@ function makeGoogle(
 
     syncs,
 
-    proxy: {
-      baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-      headers: () => ({}),
-      isAuthFailure: (status) => status === 401,
-    },
+    proxy: apiBaseProxy(),
   };
   return definition;
 }

@@ -1,4 +1,5 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
@@ -105,9 +106,7 @@ export const instagram: ProviderDefinition = {
     return { ...tokens, refreshToken: null };
   },
 
-  proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-    headers: () => ({}),
-    isAuthFailure: (status, body) => status === 401 || (status === 400 && /"code"\s*:\s*190\b/.test(body)),
-  },
+  proxy: apiBaseProxy(
+    (status, body) => status === 401 || (status === 400 && /"code"\s*:\s*190\b/.test(body)),
+  ),
 };

@@ -1,10 +1,11 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requestedHeader,
   requireEndpoint,
-  requireRefreshToken,
   stringField,
 } from './common.ts';
 import { isRecord } from './failure.ts';
@@ -80,10 +81,7 @@ export const notion: ProviderDefinition = {
   },
 
   refreshAccessToken: (ctx, rt, connection) =>
-    requestTokens(ctx, rt, 'refresh', {
-      grant_type: 'refresh_token',
-      refresh_token: requireRefreshToken(ctx, connection),
-    }),
+    requestTokens(ctx, rt, 'refresh', refreshGrantParams(ctx, connection)),
 
   async revoke(ctx, rt, connection) {
     await callProvider(rt, {
@@ -98,12 +96,11 @@ export const notion: ProviderDefinition = {
   },
 
   proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
+    ...apiBaseProxy(),
     headers: (ctx, _connection, requested) => ({
       'Notion-Version':
         requestedHeader(requested, 'notion-version') ?? ctx.options.notionVersion ?? DEFAULT_VERSION,
     }),
-    isAuthFailure: (status) => status === 401,
   },
 };
 

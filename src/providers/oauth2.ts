@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import {
+  basicRefreshGrant,
   basicTokenCall,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
 } from './common.ts';
 import { idTokenClaims } from './id-token.ts';
-import { callProvider, readTokenSet, requestTokenSet } from './oauth-http.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
 
 /**
@@ -33,6 +33,8 @@ export const oauth2: ProviderDefinition = {
   name: 'oauth2',
   displayName: DISPLAY,
   defaultEndpoints: { authorizationUrl: '', tokenUrl: '' },
+  // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
+  requiredEndpoints: ['authorizationUrl', 'tokenUrl'],
   defaultScopes: [],
   pkce: true,
   refresh: { strategy: 'expiry', rotates: true },
@@ -75,14 +77,7 @@ export const oauth2: ProviderDefinition = {
     return { tokens, accountId, metadata, warnings };
   },
 
-  refreshAccessToken: (ctx, rt, connection) =>
-    requestTokenSet(
-      rt,
-      tokenCall(ctx, 'refresh', {
-        grant_type: 'refresh_token',
-        refresh_token: requireRefreshToken(ctx, connection),
-      }),
-    ),
+  refreshAccessToken: basicRefreshGrant(DISPLAY),
 
   async revoke(ctx, rt, connection) {
     if (!ctx.endpoints.revocationUrl) return;

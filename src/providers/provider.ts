@@ -6,23 +6,10 @@
  */
 
 import type { SyncDefinition } from '../syncs/definition.ts';
+import type { OAuthProviderName } from './index.ts';
 
-/** The provider names an integration may have (contract: shared/api-contract.md). */
-export const OAUTH_PROVIDERS = [
-  'google',
-  'gmail',
-  'google-calendar',
-  'google-drive',
-  'youtube',
-  'xero',
-  'docusign',
-  'notion',
-  'instagram',
-  'tiktok',
-  'slack',
-  'oauth2',
-] as const;
-export type OAuthProviderName = (typeof OAUTH_PROVIDERS)[number];
+/** The provider names an integration may have: the registry's keys (providers/index.ts). */
+export type { OAuthProviderName } from './index.ts';
 
 export interface Endpoints {
   authorizationUrl: string;
@@ -163,6 +150,8 @@ export interface ProviderDefinition {
   /** For messages to people: "Xero", "Google Calendar". */
   displayName: string;
   defaultEndpoints: Endpoints;
+  /** Endpoints an integration must set itself, having no default (the generic provider's). */
+  requiredEndpoints?: readonly (keyof Endpoints & string)[];
   defaultScopes: string[];
   /** Whether the provider supports PKCE (S256). */
   pkce: boolean;

@@ -1,9 +1,10 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
 } from './common.ts';
@@ -77,10 +78,7 @@ export const slack: ProviderDefinition = {
   },
 
   refreshAccessToken: (ctx, rt, connection) =>
-    requestTokens(ctx, rt, 'refresh', {
-      grant_type: 'refresh_token',
-      refresh_token: requireRefreshToken(ctx, connection),
-    }),
+    requestTokens(ctx, rt, 'refresh', refreshGrantParams(ctx, connection)),
 
   async revoke(ctx, rt, connection) {
     try {
@@ -97,12 +95,10 @@ export const slack: ProviderDefinition = {
     }
   },
 
-  proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-    headers: () => ({}),
-    isAuthFailure: (status, body) =>
+  proxy: apiBaseProxy(
+    (status, body) =>
       status === 401 || /"error"\s*:\s*"(invalid_auth|token_expired|token_revoked|not_authed)"/.test(body),
-  },
+  ),
 };
 
 async function requestTokens(

@@ -1,9 +1,10 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
 } from './common.ts';
@@ -69,10 +70,7 @@ export const tiktok: ProviderDefinition = {
   },
 
   refreshAccessToken: (ctx, rt, connection) =>
-    requestTokens(ctx, rt, 'refresh', {
-      grant_type: 'refresh_token',
-      refresh_token: requireRefreshToken(ctx, connection),
-    }),
+    requestTokens(ctx, rt, 'refresh', refreshGrantParams(ctx, connection)),
 
   async revoke(ctx, rt, connection) {
     await callProvider(rt, {
@@ -85,11 +83,7 @@ export const tiktok: ProviderDefinition = {
     });
   },
 
-  proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-    headers: () => ({}),
-    isAuthFailure: (status, body) => status === 401 || /"code"\s*:\s*"access_token_invalid"/.test(body),
-  },
+  proxy: apiBaseProxy((status, body) => status === 401 || /"code"\s*:\s*"access_token_invalid"/.test(body)),
 };
 
 async function requestTokens(

@@ -1,17 +1,18 @@
 import {
+  apiBaseProxy,
+  basicRefreshGrant,
   basicTokenCall,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
   requestedHeader,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
 } from './common.ts';
 import { isRecord } from './failure.ts';
 import { idTokenClaims } from './id-token.ts';
-import { callProvider, callProviderJson, readTokenSet, requestTokenSet } from './oauth-http.ts';
+import { callProvider, callProviderJson, readTokenSet } from './oauth-http.ts';
 import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
 
 /**
@@ -112,14 +113,7 @@ export const xero: ProviderDefinition = {
     };
   },
 
-  refreshAccessToken: (ctx, rt, connection) =>
-    requestTokenSet(
-      rt,
-      tokenCall(ctx, 'refresh', {
-        grant_type: 'refresh_token',
-        refresh_token: requireRefreshToken(ctx, connection),
-      }),
-    ),
+  refreshAccessToken: basicRefreshGrant(DISPLAY),
 
   async revoke(ctx, rt, connection) {
     // Xero revokes refresh tokens only (an access token gets unsupported_token_type); revoking
@@ -136,7 +130,7 @@ export const xero: ProviderDefinition = {
   },
 
   proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
+    ...apiBaseProxy(),
     headers(_ctx, connection, requested) {
       const tenantId =
         requestedHeader(requested, 'xero-tenant-id') ?? stringField(connection.metadata, 'tenantId');
@@ -144,7 +138,6 @@ export const xero: ProviderDefinition = {
       if (tenantId) headers['xero-tenant-id'] = tenantId;
       return headers;
     },
-    isAuthFailure: (status) => status === 401,
   },
 };
 

@@ -130,6 +130,7 @@ function rateLimited(hit: RateLimitHit): ProviderReply {
 
 export const docusign: SandboxProviderModule = {
   name: 'docusign',
+  simulates: ['docusign'],
   routes,
   rateLimited,
   endpoints: (base) => ({

@@ -155,6 +155,7 @@ function rateLimited(hit: { retryAfterSec: number }): ProviderReply {
 
 export const google: SandboxProviderModule = {
   name: 'google',
+  simulates: ['google', 'gmail', 'google-calendar', 'google-drive', 'youtube'],
   routes,
   rateLimited,
   endpoints: (base) => ({

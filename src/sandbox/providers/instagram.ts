@@ -175,6 +175,7 @@ function oauthError(message: string): ProviderReply {
 
 export const instagram: SandboxProviderModule = {
   name: 'instagram',
+  simulates: ['instagram'],
   routes,
   rateLimited: (hit) => {
     const answer = graphError(4, 'Application request limit reached', 429);

@@ -170,6 +170,7 @@ export function apiError(status: number, code: string, message: string): Provide
 
 export const notion: SandboxProviderModule = {
   name: 'notion',
+  simulates: ['notion'],
   routes,
   rateLimited: (hit) => {
     const answer = apiError(

@@ -143,6 +143,7 @@ function logId(): string {
 
 export const tiktok: SandboxProviderModule = {
   name: 'tiktok',
+  simulates: ['tiktok'],
   routes,
   rateLimited: (hit) => ({
     ...apiError(429, 'rate_limit_exceeded', 'API rate limit exceeded, please retry later.'),

@@ -188,6 +188,7 @@ function rateLimited(hit: RateLimitHit): ProviderReply {
 
 export const xero: SandboxProviderModule = {
   name: 'xero',
+  simulates: ['xero'],
   routes,
   rateLimited,
   endpoints: (base) => ({
