@@ -4,11 +4,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { connectRoutes } from './connections/connect-routes.ts';
 import { connectionRoutes } from './connections/connection-routes.ts';
+import { connectionSummaryRoutes } from './connections/connection-summary-route.ts';
 import { proxyRoutes } from './connections/proxy-routes.ts';
 import type { RedirectPolicy } from './connections/redirect-url.ts';
 import { slackMessageRoutes } from './connections/slack-messages.ts';
 import type { TokenService } from './connections/token-service.ts';
 import type { Sealer } from './crypto/seal.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
@@ -48,6 +50,8 @@ export interface AppDeps {
   /** Sync runs (absent: the sync control routes are not mounted). */
   syncs?: SyncEngine;
   publicUrl: string;
+  /** Dashboard sign-in besides the API key (TETHER_ADMIN_PASSWORD). */
+  adminPassword?: string;
   bodyLimitBytes: number;
   /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
   redirectPolicy: RedirectPolicy;
@@ -71,6 +75,7 @@ function apiRoutes(deps: AppDeps): RouteMount[] {
   return [
     (v1) => v1.register(auditRoutes, { db }),
     (v1) => v1.register(integrationRoutes, shared),
+    (v1) => v1.register(connectionSummaryRoutes, { db }),
     (v1) => v1.register(connectionRoutes, { ...shared, tokens, redirectPolicy: deps.redirectPolicy }),
     (v1) => v1.register(slackMessageRoutes, { ...shared, tokens }),
     (v1) => v1.register(eventRoutes, { db, boss: deps.boss }),
@@ -134,6 +139,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       strictBodies: false,
     }),
   );
+  // The dashboard signs in with the key (or the admin password) and shares the failure limiter.
+  await dashboardRoutes(app, {
+    db: deps.database.db,
+    apiKey: deps.apiKey,
+    adminPassword: deps.adminPassword,
+    publicUrl: deps.publicUrl,
+    authGuard: guard,
+    now: () => deps.runtime.now(),
+  });
   for (const plugin of deps.publicPlugins ?? []) await plugin(app);
   return app;
 }

@@ -205,6 +205,7 @@ async function startWebhooks(
 function httpSettings(config: Config) {
   return {
     publicUrl: config.publicUrl,
+    adminPassword: config.adminPassword,
     bodyLimitBytes: config.bodyLimitBytes,
     redirectPolicy: { allowedOrigins: config.allowedRedirectOrigins, production: config.production },
     serverLimits: {

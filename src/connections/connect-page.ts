@@ -1,15 +1,6 @@
-/** The small pages a person sees at the end of a connect flow. */
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+import { escapeHtml } from '../http/html.ts';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
+/** The small pages a person sees at the end of a connect flow. */
 
 /** code: the stable connect outcome code (docs/errors.md), shown so support can tell what happened. */
 export function connectPage(title: string, message: string, code?: string): string {

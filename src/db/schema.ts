@@ -146,3 +146,11 @@ export const gmailMailboxes = pgTable('gmail_mailboxes', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export const dashboardSessions = pgTable('dashboard_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  csrfToken: text('csrf_token').notNull(),
+  signedInWith: text('signed_in_with').$type<'api_key' | 'admin_password'>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

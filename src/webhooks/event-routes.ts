@@ -12,7 +12,7 @@ import type { PgBoss } from '../jobs/boss.ts';
 import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
 
 const Status = z.enum(['pending', 'processing', 'processed', 'failed', 'dead']);
-const EventView = z.object({
+export const EventView = z.object({
   id: z.string(),
   integration: z.string(),
   source: z.string(),
