@@ -20,6 +20,7 @@ import { installErrorHandling, renderFrameworkError } from './http/error-handler
 import { healthRoutes } from './http/health-routes.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { installOpenApi } from './http/openapi.ts';
+import { recordRoutes } from './http/route-inventory.ts';
 import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
 import { rejectUnknownBodyFields } from './http/unknown-fields.ts';
 import { integrationRoutes } from './integrations/integration-routes.ts';
@@ -173,6 +174,7 @@ function makeServer(deps: AppDeps, accepting: () => boolean): FastifyInstance {
   capConnections(app.server, deps.serverLimits.maxConnections, () =>
     deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
   );
+  recordRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Callback hooks rather than async ones: they run on every request, webhook ingest included,

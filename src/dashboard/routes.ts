@@ -83,7 +83,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
       });
 
       const show = (path: string, render: (ctx: PageContext) => Promise<RenderedPage>) =>
-        guarded.get(path, { schema: { hide: true } }, async (request, reply) => {
+        guarded.get(path, { schema: pageSchema(path) }, async (request, reply) => {
           const session = sessions.get(request)!;
           const query = request.query as Record<string, string | undefined>;
           const ctx = {
@@ -166,6 +166,19 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
       );
     });
   });
+}
+
+/** The entry page is documented (it is the public `/dashboard`); the pages under it are not API. */
+function pageSchema(path: string) {
+  if (path !== '/dashboard') return { hide: true };
+  return {
+    tags: ['dashboard'],
+    summary: 'The operator dashboard (HTML); without a session, a redirect to its sign-in page',
+    documentedResponses: {
+      200: { description: 'The overview page' },
+      303: { description: 'To /dashboard/sign-in when not signed in' },
+    },
+  };
 }
 
 function sendPage(

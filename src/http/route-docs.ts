@@ -26,7 +26,10 @@ declare module 'fastify' {
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string().describe('Stable, snake_case: see docs/errors.md'),
+      // Every code tether can answer, so typed clients (packages/client) get them as a union.
+      code: z
+        .enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]])
+        .describe('Stable, snake_case: see docs/errors.md'),
       message: z.string().describe('A sentence for a person'),
     }),
   })
