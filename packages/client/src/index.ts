@@ -31,7 +31,8 @@ type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends
 export type Connection = Json<'/v1/connections/{id}', 'get'>;
 export type Integration = Json<'/v1/integrations/{key}', 'get'>;
 export type ConnectSession = Json<'/v1/connect-sessions', 'post'>;
-export type InboxEvent = Json<'/v1/events/{id}', 'get'>;
+export type InboxEvent = Json<'/v1/events', 'get'>['items'][number];
+export type InboxEventWithPayload = Json<'/v1/events/{id}', 'get'>;
 export type AuditEntry = Json<'/v1/audit', 'get'>['items'][number];
 export type SyncedRecord = Json<'/v1/connections/{id}/records/{model}', 'get'>['items'][number];
 
