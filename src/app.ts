@@ -183,6 +183,14 @@ function makeServer(deps: AppDeps, accepting: () => boolean): FastifyInstance {
     reply.header('x-request-id', request.id);
     done();
   });
+  // The route's template, not its URL, so ids do not make a label value each; unmatched: 'unknown'.
+  app.addHook('onResponse', (request, reply, done) => {
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
   // During shutdown, answers to in-flight requests close their keep-alive
   // connection, so the server can finish closing without waiting for it.
   app.addHook('onSend', (_request, reply, payload, done) => {

@@ -18,6 +18,7 @@ import { type Metrics, makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
 import { makeWebhookSenderState, webhookSenderFacts } from './sandbox/webhooks/index.ts';
+import { registerStateMetrics } from './state-metrics.ts';
 import { type SyncEngine, startSyncJobs } from './syncs/sync-jobs.ts';
 import { makeTeardown, type Teardown } from './teardown.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
@@ -168,6 +169,7 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const keepAlive = await startKeepAlive(boss, { db, tokens, logger }, polling);
   const retention = await startRetention(boss, { db, logger }, config, polling);
   const metrics = makeMetrics();
+  registerStateMetrics(metrics.registry, { db, boss });
   const webhooks = await startWebhooks(config, options, { ...core, metrics }, teardown);
   const syncs = await startSyncJobs(boss, { db, tokens, sealer, runtime, logger }, polling);
   teardown.add(() => syncs.stop());
