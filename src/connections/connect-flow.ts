@@ -45,7 +45,7 @@ import { canRenew } from './refresh-policy.ts';
  * PKCE verifier is sealed. A reconnect of the same account (integration, end
  * user, provider account id) updates its connection.
  */
-export const SESSION_TTL_MS = 10 * 60_000;
+const SESSION_TTL_MS = 10 * 60_000;
 
 type ConnectSession = typeof connectSessions.$inferSelect;
 

@@ -92,7 +92,7 @@ export function requireEndpoint(ctx: IntegrationContext, name: keyof Endpoints):
 }
 
 /** The refresh token a refresh needs; a connection without one cannot be refreshed. */
-export function requireRefreshToken(ctx: IntegrationContext, connection: ConnectionContext): string {
+function requireRefreshToken(ctx: IntegrationContext, connection: ConnectionContext): string {
   if (connection.refreshToken) return connection.refreshToken;
   throw new ProviderError(
     'permanent',
