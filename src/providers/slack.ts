@@ -1,15 +1,15 @@
 import {
   apiBaseProxy,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
   refreshGrantParams,
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { classifyAnswer, isRecord, networkFailure } from './failure.ts';
-import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
   type ProviderDefinition,
@@ -107,13 +107,7 @@ async function requestTokens(
   operation: string,
   params: Record<string, string>,
 ): Promise<TokenSet> {
-  const call: ProviderCall = {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  const call = tokenEndpointCall(ctx, DISPLAY, operation, params);
   const body = await callProvider(rt, call);
   const team = isRecord(body.team) ? body.team : {};
   const enterprise = isRecord(body.enterprise) ? body.enterprise : {};
