@@ -6,7 +6,7 @@ import type { Db } from '../db/client.ts';
 import { type ConnectionRow, connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
+import { type ProviderDefinition, ProviderError, type ProviderRuntime } from '../providers/provider.ts';
 import { postToIncomingWebhook, WEBHOOK_ATTEMPTS, type WebhookPostOptions } from '../providers/slack.ts';
 import { openCredentials } from './credentials.ts';
 import { grantLostError, markGrantLost } from './grant-lost.ts';
@@ -82,7 +82,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
         return { ok: true as const, attempts };
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
-        throw await answerFor(deps, { row, providerName: provider.name }, error);
+        throw await answerFor(deps, { row, provider }, error);
       }
     },
   );
@@ -91,7 +91,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
 /** The API's answer to a webhook post that failed, marking the connection when the webhook is gone. */
 async function answerFor(
   deps: SlackDeps,
-  { row, providerName }: { row: ConnectionRow; providerName: string },
+  { row, provider }: { row: ConnectionRow; provider: ProviderDefinition },
   failure: ProviderError,
 ): Promise<AppError> {
   const reason = failure.providerCode ?? failure.kind;
@@ -103,15 +103,15 @@ async function answerFor(
       deps.db,
       {
         connectionId: row.id,
-        provider: providerName,
-        displayName: 'Slack',
+        provider: provider.name,
+        displayName: provider.displayName,
         reason,
         message: `The incoming webhook answered ${failure.status} ${reason}`,
         now: deps.runtime.now(),
       },
       eq(connections.credentialsVersion, row.credentialsVersion),
     );
-    return marked ?? grantLostError('Slack', reason);
+    return marked ?? grantLostError(provider.displayName, reason);
   }
   if (failure.status === 429) {
     return new AppError('rate_limited', 'Slack is rate limiting this webhook.', {
