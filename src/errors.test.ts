@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppError, errorStatus } from './errors.ts';
+import { AppError, CONNECT_OUTCOME_CODES, errorStatus } from './errors.ts';
 
 describe('error codes', () => {
   const doc = readFileSync(join(import.meta.dirname, '../docs/errors.md'), 'utf8');
@@ -22,5 +22,16 @@ describe('error codes', () => {
     );
     expect(new AppError('refresh_failed_transient', 'x').retryable).toBe(true);
     expect(new AppError('reauthorization_required', 'x').retryable).toBe(false);
+  });
+
+  it('include the connect outcome codes, apart from the API codes, each with its page status', () => {
+    // Their table is "Connect outcome codes" (checked by connections/connect-codes.test.ts).
+    for (const code of CONNECT_OUTCOME_CODES) expect(Object.keys(errorStatus)).not.toContain(code);
+    expect(new AppError('unknown_session', 'x').status).toBe(404);
+    expect(new AppError('session_used', 'x').status).toBe(410);
+    expect(new AppError('exchange_failed', 'x').retryable).toBe(true);
+    expect(new AppError('access_denied', 'x', { returnTo: 'https://app.example/back' }).returnTo).toBe(
+      'https://app.example/back',
+    );
   });
 });

@@ -34,7 +34,40 @@ export const errorStatus = {
   service_unavailable: 503,
 } as const;
 
-export type ErrorCode = keyof typeof errorStatus;
+/** The codes of HTTP API answers (the first table of docs/errors.md). */
+export type ApiErrorCode = keyof typeof errorStatus;
+
+/**
+ * How a connect flow fails ("Connect outcome codes" in docs/errors.md): shown on tether's page in
+ * the person's browser with this status, recorded on the connect session, and sent back to the
+ * app's redirectUrl when the failure belongs to the person who opened the link.
+ */
+export const connectOutcomeStatus = {
+  access_denied: 400,
+  provider_error: 400,
+  missing_code: 400,
+  exchange_failed: 502,
+  session_expired: 410,
+  session_used: 410,
+  unknown_session: 404,
+  browser_mismatch: 400,
+  missing_state: 400,
+  state_unknown: 400,
+  state_reused: 400,
+} as const;
+
+export type ConnectOutcomeCode = keyof typeof connectOutcomeStatus;
+export const CONNECT_OUTCOME_CODES = Object.keys(connectOutcomeStatus) as ConnectOutcomeCode[];
+
+export function isConnectOutcomeCode(code: string): code is ConnectOutcomeCode {
+  return Object.hasOwn(connectOutcomeStatus, code);
+}
+
+/** Every code a user can meet, in one union. */
+export type ErrorCode = ApiErrorCode | ConnectOutcomeCode;
+
+const statusOf = (code: ErrorCode): number =>
+  isConnectOutcomeCode(code) ? connectOutcomeStatus[code] : errorStatus[code];
 
 export interface AppErrorOptions {
   /** Overrides the code's usual status, e.g. 429 passed through from a provider. */
@@ -43,6 +76,8 @@ export interface AppErrorOptions {
   retryable?: boolean;
   /** Seconds a client should wait before retrying; sent as Retry-After. */
   retryAfterSeconds?: number;
+  /** A browser flow's way back: the page sends the person here instead of showing the error. */
+  returnTo?: string;
   cause?: unknown;
 }
 
@@ -51,14 +86,16 @@ export class AppError extends Error {
   readonly status: number;
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
+  readonly returnTo: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.status = options.status ?? errorStatus[code];
+    this.status = options.status ?? statusOf(code);
     this.retryable = options.retryable ?? this.status >= 500;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.returnTo = options.returnTo;
   }
 }
 

@@ -1,6 +1,6 @@
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ErrorCode, errorStatus } from '../errors.ts';
+import { type ApiErrorCode, errorStatus } from '../errors.ts';
 
 /**
  * How a route reads in the OpenAPI document, decided in one place:
@@ -17,7 +17,7 @@ import { type ErrorCode, errorStatus } from '../errors.ts';
 declare module 'fastify' {
   interface FastifySchema {
     /** Error codes this route can answer besides those of every route; documentation only. */
-    errors?: readonly ErrorCode[];
+    errors?: readonly ApiErrorCode[];
     /** Answers the route writes itself, documented without a response schema. */
     documentedResponses?: Record<string, { description: string; schema?: z.ZodType }>;
   }
@@ -67,8 +67,8 @@ export function documentRoute(input: TransformInput): Transformed {
   return { url, schema: { ...rest, security: rest.security ?? [], response } as Transformed['schema'] };
 }
 
-function errorCodes(schema: NonNullable<TransformInput['schema']>): ErrorCode[] {
-  const codes = new Set<ErrorCode>(schema.errors ?? []);
+function errorCodes(schema: NonNullable<TransformInput['schema']>): ApiErrorCode[] {
+  const codes = new Set<ApiErrorCode>(schema.errors ?? []);
   if (schema.params || schema.querystring || schema.body || schema.headers) codes.add('validation_failed');
   if (schema.body) {
     codes.add('invalid_json');
@@ -79,8 +79,8 @@ function errorCodes(schema: NonNullable<TransformInput['schema']>): ErrorCode[] 
   return [...codes];
 }
 
-function errorsByStatus(codes: ErrorCode[]): [string, ErrorCode[]][] {
-  const byStatus = new Map<number, ErrorCode[]>();
+function errorsByStatus(codes: ApiErrorCode[]): [string, ApiErrorCode[]][] {
+  const byStatus = new Map<number, ApiErrorCode[]>();
   for (const code of codes)
     byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
   return [...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), list]);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
@@ -171,10 +171,6 @@ export async function listIntegrations(
       .limit(page.limit),
   );
   return { items: rows.map((row) => toView(deps.publicUrl, row)), nextCursor };
-}
-
-export async function listIntegrationRows(db: Db, keys: string[]): Promise<IntegrationRow[]> {
-  return keys.length ? db.select().from(integrations).where(inArray(integrations.key, keys)) : [];
 }
 
 /** The integration as providers see it, secrets opened. Only for OAuth providers. */

@@ -1,4 +1,4 @@
-import { type ClientAuth, requestTokenSet } from './oauth-http.ts';
+import { type ClientAuth, type ProviderCall, requestTokenSet } from './oauth-http.ts';
 import {
   type ConnectionContext,
   type Endpoints,
@@ -92,7 +92,7 @@ export function requireEndpoint(ctx: IntegrationContext, name: keyof Endpoints):
 }
 
 /** The refresh token a refresh needs; a connection without one cannot be refreshed. */
-export function requireRefreshToken(ctx: IntegrationContext, connection: ConnectionContext): string {
+function requireRefreshToken(ctx: IntegrationContext, connection: ConnectionContext): string {
   if (connection.refreshToken) return connection.refreshToken;
   throw new ProviderError(
     'permanent',
@@ -115,7 +115,7 @@ export function refreshGrantParams(
 /** The refresh of a provider whose token endpoint takes HTTP Basic (Xero, DocuSign, the generic provider). */
 export function basicRefreshGrant(displayName: string): ProviderDefinition['refreshAccessToken'] {
   return (ctx, rt, connection) =>
-    requestTokenSet(rt, basicTokenCall(ctx, displayName, 'refresh', refreshGrantParams(ctx, connection)));
+    requestTokenSet(rt, tokenEndpointCall(ctx, displayName, 'refresh', refreshGrantParams(ctx, connection)));
 }
 
 /**
@@ -145,18 +145,23 @@ export function stringField(source: unknown, key: string): string | undefined {
       : undefined;
 }
 
-/** A token-endpoint call authenticated with HTTP Basic by default (Xero, DocuSign, the generic provider). */
-export function basicTokenCall(
+/**
+ * A call to the token endpoint. The client authenticates as the integration's
+ * tokenEndpointAuthMethod says, else as the provider does (`auth`, HTTP Basic unless told).
+ */
+export function tokenEndpointCall(
   ctx: IntegrationContext,
   provider: string,
   operation: string,
   params: Record<string, string>,
-) {
+  how: { auth?: TokenEndpointAuthMethod; idParam?: string; body?: 'json' } = {},
+): ProviderCall {
   return {
     provider,
     operation,
     url: requireEndpoint(ctx, 'tokenUrl'),
     params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
+    clientAuth: clientAuthOf(ctx, how.auth ?? 'client_secret_basic', how.idParam),
+    ...(how.body ? { body: how.body } : {}),
   };
 }

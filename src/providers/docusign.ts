@@ -1,11 +1,11 @@
 import {
   basicRefreshGrant,
-  basicTokenCall,
   buildAuthorizationUrl,
   codeGrantParams,
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { isRecord } from './failure.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
@@ -45,7 +45,7 @@ export const docusign: ProviderDefinition = {
     buildAuthorizationUrl(ctx, params, { scopes: scopesOf(ctx, docusign.defaultScopes), pkce: true }),
 
   exchangeCode: (ctx, rt, params) =>
-    requestTokenSet(rt, tokenCall(ctx, 'code exchange', codeGrantParams(params))),
+    requestTokenSet(rt, tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params))),
 
   async afterConnect(ctx, rt, tokens) {
     const userinfo = await callProvider(rt, {
@@ -128,8 +128,4 @@ function notDocusignHost(): ProviderError {
     `${DISPLAY} named an account base_uri that is not a DocuSign host`,
     { providerCode: 'invalid_base_uri' },
   );
-}
-
-function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return basicTokenCall(ctx, DISPLAY, operation, params);
 }

@@ -1,12 +1,12 @@
 import {
   apiBaseProxy,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
   refreshGrantParams,
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { gmailMessagesSync } from './gmail-sync.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
@@ -60,13 +60,12 @@ function makeGoogle(
       }),
 
     exchangeCode: (ctx, rt, params) =>
-      requestTokenSet(rt, {
-        provider: displayName,
-        operation: 'code exchange',
-        url: requireEndpoint(ctx, 'tokenUrl'),
-        params: codeGrantParams(params),
-        clientAuth: clientAuthOf(ctx, 'client_secret_post'),
-      }),
+      requestTokenSet(
+        rt,
+        tokenEndpointCall(ctx, displayName, 'code exchange', codeGrantParams(params), {
+          auth: 'client_secret_post',
+        }),
+      ),
 
     async afterConnect(ctx, rt, tokens) {
       const userinfo = await callProvider(rt, {
@@ -92,13 +91,12 @@ function makeGoogle(
     },
 
     async refreshAccessToken(ctx, rt, connection) {
-      return requestTokenSet(rt, {
-        provider: displayName,
-        operation: 'refresh',
-        url: requireEndpoint(ctx, 'tokenUrl'),
-        params: refreshGrantParams(ctx, connection),
-        clientAuth: clientAuthOf(ctx, 'client_secret_post'),
-      });
+      return requestTokenSet(
+        rt,
+        tokenEndpointCall(ctx, displayName, 'refresh', refreshGrantParams(ctx, connection), {
+          auth: 'client_secret_post',
+        }),
+      );
     },
 
     async revoke(ctx, rt, connection) {

@@ -1,13 +1,13 @@
 import {
   apiBaseProxy,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
-import { callProvider, type ProviderCall, readTokenSet, requestTokenSet } from './oauth-http.ts';
+import { callProvider, readTokenSet, requestTokenSet } from './oauth-http.ts';
 import { type ProviderDefinition, ProviderError } from './provider.ts';
 
 /**
@@ -46,13 +46,9 @@ export const instagram: ProviderDefinition = {
     }),
 
   async exchangeCode(ctx, rt, params) {
-    const call: ProviderCall = {
-      provider: DISPLAY,
-      operation: 'code exchange',
-      url: requireEndpoint(ctx, 'tokenUrl'),
-      params: codeGrantParams(params),
-      clientAuth: clientAuthOf(ctx, 'client_secret_post'),
-    };
+    const call = tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params), {
+      auth: 'client_secret_post',
+    });
     const body = await callProvider(rt, call);
     const userId = stringField(body, 'user_id');
     return {

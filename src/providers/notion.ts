@@ -7,9 +7,10 @@ import {
   requestedHeader,
   requireEndpoint,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { isRecord } from './failure.ts';
-import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
   type ProviderDefinition,
@@ -110,14 +111,7 @@ async function requestTokens(
   operation: string,
   params: Record<string, string>,
 ): Promise<TokenSet> {
-  const call: ProviderCall = {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    body: 'json',
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  const call = tokenEndpointCall(ctx, DISPLAY, operation, params, { body: 'json' });
   const body = await callProvider(rt, call);
   const owner = isRecord(body.owner) ? body.owner : {};
   const extras: Record<string, unknown> = {

@@ -7,8 +7,9 @@ import {
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
-import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
   type ProviderDefinition,
@@ -92,13 +93,10 @@ async function requestTokens(
   operation: string,
   params: Record<string, string>,
 ): Promise<TokenSet> {
-  const call: ProviderCall = {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_post', CLIENT_ID_PARAM),
-  };
+  const call = tokenEndpointCall(ctx, DISPLAY, operation, params, {
+    auth: 'client_secret_post',
+    idParam: CLIENT_ID_PARAM,
+  });
   const body = await callProvider(rt, call);
   const openId = stringField(body, 'open_id');
   return { ...readTokenSet(call, body), extras: openId ? { openId } : {} };

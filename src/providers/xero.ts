@@ -1,7 +1,6 @@
 import {
   apiBaseProxy,
   basicRefreshGrant,
-  basicTokenCall,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
@@ -9,11 +8,12 @@ import {
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { isRecord } from './failure.ts';
 import { idTokenClaims } from './id-token.ts';
 import { callProvider, callProviderJson, readTokenSet } from './oauth-http.ts';
-import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
+import { type ProviderDefinition, ProviderError } from './provider.ts';
 
 /**
  * Xero. Quirks: HTTP Basic only; refresh tokens need the offline_access scope (always asked
@@ -69,7 +69,7 @@ export const xero: ProviderDefinition = {
     }),
 
   async exchangeCode(ctx, rt, params) {
-    const call = tokenCall(ctx, 'code exchange', codeGrantParams(params));
+    const call = tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params));
     const body = await callProvider(rt, call);
     const claims = idTokenClaims(body.id_token);
     const xeroUserId = stringField(claims, 'xero_userid') ?? stringField(claims, 'sub');
@@ -140,10 +140,6 @@ export const xero: ProviderDefinition = {
     },
   },
 };
-
-function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return basicTokenCall(ctx, DISPLAY, operation, params);
-}
 
 function readTenants(answer: unknown[]): XeroTenantRef[] {
   return answer.filter(isRecord).flatMap((c) => {

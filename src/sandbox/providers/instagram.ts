@@ -159,7 +159,7 @@ function tokenError(check: Extract<BearerCheck, { ok: false }>): ProviderReply {
   return graphError(190, 'Invalid OAuth access token - Cannot parse access token', 400);
 }
 
-export function graphError(code: number, message: string, status = 400, subcode?: number): ProviderReply {
+function graphError(code: number, message: string, status = 400, subcode?: number): ProviderReply {
   const error: Record<string, unknown> = { message, type: 'OAuthException', code };
   if (subcode !== undefined) error.error_subcode = subcode;
   error.fbtrace_id = randomBytes(12).toString('base64url');
