@@ -28,7 +28,7 @@ export const ErrorBody = z
     error: z.object({
       // Every code tether can answer, so typed clients (packages/client) get them as a union.
       code: z
-        .enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]])
+        .enum(Object.keys(errorStatus) as [ApiErrorCode, ...ApiErrorCode[]])
         .describe('Stable, snake_case: see docs/errors.md'),
       message: z.string().describe('A sentence for a person'),
     }),
