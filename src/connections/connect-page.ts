@@ -14,3 +14,23 @@ export function connectPage(title: string, message: string, code?: string): stri
 h1{font-size:1.4rem}p{color:#3d4556}.code{font-size:.85rem;color:#6b7385}</style></head>
 <body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${codeLine}</main></body></html>`;
 }
+
+/** Metadata fields that name an account for a person, in the order they are preferred. */
+const LABEL_FIELDS = ['email', 'workspaceName', 'teamName', 'accountName', 'username'] as const;
+
+/**
+ * How the success page names the account that was connected: its email, workspace or team name
+ * where the provider told one, else Xero's first organisation, else the provider's account id.
+ */
+export function accountLabel(metadata: Record<string, unknown>, providerAccountId: string): string {
+  for (const field of LABEL_FIELDS) {
+    const value = metadata[field];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  const tenants = metadata.tenants;
+  if (Array.isArray(tenants)) {
+    const name = (tenants[0] as { tenantName?: unknown } | undefined)?.tenantName;
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return providerAccountId;
+}

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { AppError, isConnectOutcomeCode } from '../errors.ts';
+import { getProvider } from '../providers/index.ts';
 import { clearBrowserBinding } from './connect-cookie.ts';
 import { type ConnectDeps, completeAuthorization, startAuthorization } from './connect-flow.ts';
-import { connectPage } from './connect-page.ts';
+import { accountLabel, connectPage } from './connect-page.ts';
 
 /** The public half of the connect flow: what a person's browser visits. No API key. */
 export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) => {
@@ -72,7 +73,15 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
         });
         if (result.returnTo) return reply.header('cache-control', 'no-store').redirect(result.returnTo, 302);
         // Warnings are for the app's developers (the connection's lastError, the audit log), not this page.
-        return page(reply, 200, 'Connected', 'Your account is connected. You can close this window.');
+        const { connection } = result;
+        const provider = getProvider(connection.provider);
+        const account = accountLabel(connection.metadata, connection.providerAccountId);
+        return page(
+          reply,
+          200,
+          `Connected to ${provider.displayName}`,
+          `Your ${provider.displayName} account ${account} is connected. You can close this window.`,
+        );
       } catch (error) {
         if (isOutcome(error)) return failure(reply, error, 'Not connected');
         throw error;

@@ -60,7 +60,10 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await expect.poll(() => page.content()).toContain('SANDBOX');
     await screenshot(page, 'sandbox-consent');
     await page.click('button[value=approve]');
-    await expect.poll(() => page.locator('h1').textContent()).toMatch(/connected/i);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Connected to Google');
+    expect(await page.locator('main p').first().textContent()).toMatch(
+      /Your Google account \S+@\S+ is connected/,
+    );
     await screenshot(page, 'connect-result');
     await page.goto(`${base}/dashboard/connections?status=connected`);
     expect(await page.locator('td', { hasText: 'browser-user-1' }).count()).toBe(1);
