@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         redirectPolicy: deps.redirectPolicy,
       });
       await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
-      await v1.register(eventRoutes, { db, boss: deps.boss });
+      await v1.register(eventRoutes, { db, boss: deps.boss, now: () => deps.runtime.now() });
       await v1.register(domainRoutes, { db });
       await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
       await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
@@ -148,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rejections: deps.rejections,
     publicUrl: deps.publicUrl,
     bodyLimitBytes: deps.bodyLimitBytes,
+    now: () => deps.runtime.now(),
   });
   // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
   await app.register(async (scope) => {

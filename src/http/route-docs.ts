@@ -1,6 +1,6 @@
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ErrorCode, errorStatus } from '../errors.ts';
+import { type HttpErrorCode as ErrorCode, errorStatus } from '../errors.ts';
 
 /**
  * How a route reads in the OpenAPI document, decided in one place:

@@ -68,18 +68,6 @@ export const gmailPubsubSettings = z.strictObject({
   clockToleranceSeconds: seconds(300).optional(),
 });
 
-export const WEBHOOK_SETTINGS = {
-  stripe: stripeSettings,
-  paypal: paypalSettings,
-  'docusign-connect': docusignConnectSettings,
-  'gmail-pubsub': gmailPubsubSettings,
-} as const;
-
-export type StripeSettings = z.infer<typeof stripeSettings>;
-export type PaypalSettings = z.infer<typeof paypalSettings>;
-export type DocusignConnectSettings = z.infer<typeof docusignConnectSettings>;
-export type GmailPubsubSettings = z.infer<typeof gmailPubsubSettings>;
-
 /** One line naming every bad field: `"secrets.0" must be non-empty, without whitespace`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+import { applyDocusignEvent, DOCUSIGN_EFFECT_TYPES } from '../effects/docusign-envelopes.ts';
+import { makeDocusignConnectVerifier } from '../verifiers/docusign-connect.ts';
+import { docusignConnectSettings } from '../verifiers/settings.ts';
+import { defineWebhookSource } from './source.ts';
+
+/** DocuSign Connect: HMAC-SHA256 of the body under each Connect key; envelope statuses. */
+export const docusignConnectSource = defineWebhookSource({
+  name: 'docusign-connect',
+  body: {},
+  requires: [{ field: 'webhookSecrets', message: 'webhookSecrets is required for docusign-connect' }],
+  settings: docusignConnectSettings,
+  settingsFrom: ({ secrets }) => ({ keys: secrets }),
+  makeVerifier: (settings) => makeDocusignConnectVerifier(settings),
+  effect: { types: DOCUSIGN_EFFECT_TYPES, apply: applyDocusignEvent },
+  seedSandbox: async (context) => ({
+    docusignConnect: await context.signingSecret(() => randomBytes(32).toString('base64')),
+  }),
+});
