@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EffectsDatabase, makeEffectsDatabase } from '../../../test/harness/webhook-effects.ts';
 import { payments, signatureRequests } from '../../db/schema.ts';
-import { EFFECT_TYPES, WEBHOOK_SOURCES } from '../sources/index.ts';
+import { WEBHOOK_SOURCE_DEFINITIONS } from '../sources/index.ts';
 
 describe('applyWebhookEvent', () => {
   let t: EffectsDatabase;
@@ -27,8 +27,8 @@ describe('applyWebhookEvent', () => {
   });
 
   it('writes nothing when a known type’s payload is malformed', async () => {
-    for (const source of WEBHOOK_SOURCES) {
-      for (const type of EFFECT_TYPES[source]) {
+    for (const { name: source, effect } of WEBHOOK_SOURCE_DEFINITIONS) {
+      for (const type of effect.types) {
         await expect(
           t.apply({ source, eventId: `bad-${type}`, type, payload: { nope: 1 } }),
         ).rejects.toMatchObject({ code: 'malformed_payload' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IntegrationFields } from '../../integrations/integration-schema.ts';
 import { WEBHOOK_SOURCES as SANDBOX_SENDERS } from '../../sandbox/webhooks/index.ts';
-import { EFFECT_TYPES, FOLLOW_UP_QUEUES, WEBHOOK_SOURCE_DEFINITIONS, WEBHOOK_SOURCES } from './index.ts';
+import { FOLLOW_UP_QUEUES, WEBHOOK_SOURCE_DEFINITIONS, WEBHOOK_SOURCES } from './index.ts';
 
 // The checklist for adding a webhook source, enforced: a definition without its sandbox sender,
 // or whose body fields collide with another source's, fails here.
@@ -32,7 +32,9 @@ describe('webhook source definitions', () => {
   });
 
   it('name at least one effect type each, and create every follow-up queue once', () => {
-    for (const source of WEBHOOK_SOURCES) expect(EFFECT_TYPES[source].length, source).toBeGreaterThan(0);
+    for (const { name, effect } of WEBHOOK_SOURCE_DEFINITIONS) {
+      expect(effect.types.length, name).toBeGreaterThan(0);
+    }
     const queues = FOLLOW_UP_QUEUES.map((queue) => queue.name);
     expect(new Set(queues).size).toBe(queues.length);
   });

@@ -46,11 +46,6 @@ export const WEBHOOK_BODY_FIELDS = Object.assign(
   ...WEBHOOK_SOURCE_DEFINITIONS.map((s) => s.body),
 ) as Merged;
 
-/** The event types each source has an effect for (the rest are stored and `ignored`). */
-export const EFFECT_TYPES = Object.fromEntries(
-  WEBHOOK_SOURCE_DEFINITIONS.map((source) => [source.name, source.effect.types]),
-) as Readonly<Record<WebhookSource, readonly string[]>>;
-
 /**
  * Every queue a follow-up may name, with the options it must be created with. pg-boss refuses a
  * send to a queue that does not exist, which would fail the event: the webhook worker creates
