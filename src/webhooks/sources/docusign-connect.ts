@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { applyDocusignEvent, DOCUSIGN_EFFECT_TYPES } from '../effects/docusign-envelopes.ts';
 import { makeDocusignConnectVerifier } from '../verifiers/docusign-connect.ts';
-import { docusignConnectSettings } from '../verifiers/settings.ts';
+import { secret } from '../verifiers/settings.ts';
 import { defineWebhookSource } from './source.ts';
+
+const docusignConnectSettings = z.strictObject({
+  /** Connect HMAC keys; two during a rotation. */
+  keys: z.array(secret).min(1).max(10),
+});
 
 /** DocuSign Connect: HMAC-SHA256 of the body under each Connect key; envelope statuses. */
 export const docusignConnectSource = defineWebhookSource({

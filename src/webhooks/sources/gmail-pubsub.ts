@@ -2,13 +2,21 @@ import { z } from 'zod';
 import { GMAIL_MAILBOX_SYNC_QUEUE, GMAIL_MAILBOX_SYNC_QUEUE_OPTIONS } from '../../jobs/queues.ts';
 import { applyGmailNotification, GMAIL_EFFECT_TYPES } from '../effects/gmail-history.ts';
 import { GOOGLE_JWKS_URL, makeGmailPubsubVerifier } from '../verifiers/gmail-pubsub.ts';
-import { gmailPubsubSettings } from '../verifiers/settings.ts';
+import { httpUrl, seconds } from '../verifiers/settings.ts';
 import { defineWebhookSource } from './source.ts';
 
 interface PubsubStored {
   audience?: string;
   serviceAccountEmail: string;
 }
+
+const gmailPubsubSettings = z.strictObject({
+  /** Default: the URL the push was addressed to (the subscription's default audience). */
+  audience: z.string().min(1).optional(),
+  serviceAccount: z.email(),
+  endpoints: z.strictObject({ jwksUrl: httpUrl.optional() }).optional(),
+  clockToleranceSeconds: seconds(300).optional(),
+});
 
 /** Gmail push through Pub/Sub: a Google-signed OIDC token per push; mailbox history, then a sync. */
 export const gmailPubsubSource = defineWebhookSource({

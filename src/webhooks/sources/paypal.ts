@@ -4,16 +4,41 @@ import { z } from 'zod';
 import { integrations } from '../../db/schema.ts';
 import { applyPaypalEvent, PAYPAL_EFFECT_TYPES } from '../effects/paypal-payments.ts';
 import { makePaypalVerifier } from '../verifiers/paypal.ts';
-import { paypalSettings } from '../verifiers/settings.ts';
+import { certificatePem, hostname, httpUrl, origin, seconds } from '../verifiers/settings.ts';
 import { PUBLISHED_SANDBOX_SECRETS } from './published-sandbox-secrets.ts';
 import { defineWebhookSource, type SandboxSeedContext } from './source.ts';
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** As the integration API's other URLs are checked (integration-schema.ts). */
+const bodyUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 interface PaypalStored {
   verification?: 'offline' | 'online';
   [option: string]: unknown;
 }
+
+/** The PayPal verifier's settings. */
+const paypalSettings = z.strictObject({
+  webhookId: z.string().min(1),
+  allowedCertHosts: z.array(hostname).min(1).optional(),
+  allowedCertOrigins: z.array(origin).optional(),
+  certCommonNameSuffix: z
+    .string()
+    .regex(/^\.[A-Za-z0-9.-]+$/, 'must start with a dot, e.g. .paypal.com')
+    .optional(),
+  trustedCaPems: z.array(certificatePem).min(1).optional(),
+  verifyCertChain: z.boolean().optional(),
+  maxAgeSeconds: seconds(86_400).optional(),
+  maxFutureSeconds: seconds(3600).optional(),
+  /** Verify through PayPal's verify-webhook-signature API instead of offline. */
+  online: z
+    .strictObject({
+      apiBaseUrl: httpUrl,
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      timeoutMs: z.int().min(100).max(60_000).optional(),
+    })
+    .optional(),
+});
 
 /** PayPal: a certificate-signed CRC32 string (offline) or PayPal's verify API (online); payments. */
 export const paypalSource = defineWebhookSource({
@@ -24,7 +49,7 @@ export const paypalSource = defineWebhookSource({
       .object({
         verification: z.enum(['offline', 'online']).optional(),
         allowedCertHosts: z.array(z.string().max(253)).max(10).optional(),
-        allowedCertOrigins: z.array(httpUrl).max(10).optional(),
+        allowedCertOrigins: z.array(bodyUrl).max(10).optional(),
         certCommonNameSuffix: z.string().max(200).optional(),
         trustedCaPems: z.array(z.string().max(20_000)).max(10).optional(),
         verifyCertChain: z.boolean().optional(),
