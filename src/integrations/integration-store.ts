@@ -7,7 +7,7 @@ import { connections, type IntegrationRow, integrations } from '../db/schema.ts'
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
 import { getProvider } from '../providers/index.ts';
-import type { IntegrationContext, IntegrationOptions } from '../providers/provider.ts';
+import type { IntegrationContext, IntegrationOptions, ProviderRuntime } from '../providers/provider.ts';
 import { isWebhookSource, WEBHOOK_BODY_FIELDS } from '../webhooks/sources/index.ts';
 import { verifierSettings } from '../webhooks/sources/verifier-settings.ts';
 import { parseWebhookSettings } from '../webhooks/verifiers/index.ts';
@@ -30,6 +30,8 @@ export interface IntegrationDeps {
   db: Db;
   sealer: Sealer;
   publicUrl: string;
+  /** The clock (`runtime.now()`). */
+  runtime: Pick<ProviderRuntime, 'now'>;
 }
 
 const OPTION_FIELDS = [
@@ -91,7 +93,7 @@ export async function updateIntegration(
     if (problem) throw new AppError('validation_failed', `Invalid integration: ${problem}.`);
     const [updated] = await tx
       .update(integrations)
-      .set({ ...columnsFrom(deps.sealer, key, patch, current), updatedAt: new Date() })
+      .set({ ...columnsFrom(deps.sealer, key, patch, current), updatedAt: deps.runtime.now() })
       .where(eq(integrations.key, key))
       .returning();
     checkWebhookSettings(deps.sealer, updated!);
