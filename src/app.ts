@@ -79,7 +79,7 @@ function apiRoutes(deps: AppDeps): RouteMount[] {
     (v1) => v1.register(connectionSummaryRoutes, { db }),
     (v1) => v1.register(connectionRoutes, { ...shared, tokens, redirectPolicy: deps.redirectPolicy }),
     (v1) => v1.register(slackMessageRoutes, { ...shared, tokens }),
-    (v1) => v1.register(eventRoutes, { db, boss: deps.boss }),
+    (v1) => v1.register(eventRoutes, { db, boss: deps.boss, now: () => runtime.now() }),
     (v1) => v1.register(domainRoutes, { db }),
     (v1) => v1.register(recordsRoutes, { db, hasModel: providerHasModel }),
     (v1) => v1.register(proxyRoutes, { sealer, runtime, tokens }),
@@ -102,6 +102,7 @@ function openRoutes(deps: AppDeps): RouteMount[] {
         rejections: deps.rejections,
         publicUrl,
         bodyLimitBytes: deps.bodyLimitBytes,
+        now: () => runtime.now(),
       }),
   ];
 }

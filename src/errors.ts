@@ -34,8 +34,54 @@ export const errorStatus = {
   service_unavailable: 503,
 } as const;
 
-/** The codes of HTTP API answers (the first table of docs/errors.md). */
-export type ApiErrorCode = keyof typeof errorStatus;
+/** The codes an HTTP answer carries (`{"error": {"code"}}`). */
+export type HttpErrorCode = keyof typeof errorStatus;
+
+/**
+ * Why an inbound webhook delivery was refused: the verifiers' reasons, met as the `reason` label
+ * of `tether_webhooks_total{outcome="rejected"}` and as `metadata.reason` of `webhook.rejected`
+ * audit entries. The HTTP answer is `answer` with `status`. `retryable` reasons are our side or
+ * the sender's key server failing (503, so the sender retries); every other one is the request's
+ * fault, and a retry of the same bytes fails again.
+ */
+export const webhookRejectCodes = {
+  /** A required header is absent (signature, certificate URL, Authorization, ...). */
+  missing_header: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** A header is present but not in the sender's format. */
+  malformed_header: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** The signature does not match the raw body under any configured secret or key. */
+  bad_signature: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** The signed timestamp is outside the allowed window (replay or clock skew). */
+  timestamp_out_of_range: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** PayPal: the certificate URL is not https on an allowed host (or an allowed origin). */
+  cert_url_not_allowed: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** PayPal: the certificate could not be fetched (network, timeout, non-2xx, too large). */
+  cert_fetch_failed: { status: 503, retryable: true, answer: 'service_unavailable' },
+  /** PayPal: the certificate is unparsable, expired, not yet valid, wrongly named or untrusted. */
+  cert_invalid: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** PayPal online mode: PayPal's verification API could not be reached or answered an error. */
+  verification_unavailable: { status: 503, retryable: true, answer: 'service_unavailable' },
+  /** Pub/Sub: the bearer token is not a well-formed, verifiable JWT for this receiver. */
+  token_invalid: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** Pub/Sub: the token's exp (or iat age) has passed. */
+  token_expired: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** Pub/Sub: iss is not Google. */
+  wrong_issuer: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** Pub/Sub: aud is not the configured audience. */
+  wrong_audience: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** Pub/Sub: email is not the configured push service account, or is not verified. */
+  wrong_email: { status: 401, retryable: false, answer: 'invalid_signature' },
+  /** Pub/Sub: Google's signing keys (JWKS) could not be fetched. */
+  jwks_unavailable: { status: 503, retryable: true, answer: 'service_unavailable' },
+  /**
+   * The signature verifies but the body is not the sender's JSON shape (no event id, ...). Also
+   * thrown by an effect whose known event type lacks a field it reads: the event fails, is
+   * retried, and is finally dead.
+   */
+  malformed_payload: { status: 400, retryable: false, answer: 'bad_request' },
+} as const satisfies Record<string, { status: number; retryable: boolean; answer: HttpErrorCode }>;
+
+export type WebhookRejectCode = keyof typeof webhookRejectCodes;
 
 /**
  * How a connect flow fails ("Connect outcome codes" in docs/errors.md): shown on tether's page in
@@ -63,11 +109,15 @@ export function isConnectOutcomeCode(code: string): code is ConnectOutcomeCode {
   return Object.hasOwn(connectOutcomeStatus, code);
 }
 
-/** Every code a user can meet, in one union. */
-export type ErrorCode = ApiErrorCode | ConnectOutcomeCode;
+/** Every code a user can meet: HTTP answers, connect outcomes (pages, redirects), webhook rejection reasons (metric labels, audit). */
+export type ErrorCode = HttpErrorCode | ConnectOutcomeCode | WebhookRejectCode;
 
-const statusOf = (code: ErrorCode): number =>
-  isConnectOutcomeCode(code) ? connectOutcomeStatus[code] : errorStatus[code];
+/** The status a code answers with (a rejection reason: the status its delivery is answered). */
+export function statusOf(code: ErrorCode): number {
+  if (Object.hasOwn(errorStatus, code)) return errorStatus[code as HttpErrorCode];
+  if (isConnectOutcomeCode(code)) return connectOutcomeStatus[code];
+  return webhookRejectCodes[code as WebhookRejectCode].status;
+}
 
 export interface AppErrorOptions {
   /** Overrides the code's usual status, e.g. 429 passed through from a provider. */

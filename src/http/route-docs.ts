@@ -1,6 +1,6 @@
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ApiErrorCode, errorStatus } from '../errors.ts';
+import { type HttpErrorCode as ErrorCode, errorStatus } from '../errors.ts';
 
 /**
  * How a route reads in the OpenAPI document, decided in one place:
@@ -17,7 +17,7 @@ import { type ApiErrorCode, errorStatus } from '../errors.ts';
 declare module 'fastify' {
   interface FastifySchema {
     /** Error codes this route can answer besides those of every route; documentation only. */
-    errors?: readonly ApiErrorCode[];
+    errors?: readonly ErrorCode[];
     /** Answers the route writes itself, documented without a response schema. */
     documentedResponses?: Record<string, { description: string; schema?: z.ZodType }>;
   }
@@ -28,7 +28,7 @@ export const ErrorBody = z
     error: z.object({
       // Every code tether can answer, so typed clients (packages/client) get them as a union.
       code: z
-        .enum(Object.keys(errorStatus) as [ApiErrorCode, ...ApiErrorCode[]])
+        .enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]])
         .describe('Stable, snake_case: see docs/errors.md'),
       message: z.string().describe('A sentence for a person'),
     }),
@@ -67,8 +67,8 @@ export function documentRoute(input: TransformInput): Transformed {
   return { url, schema: { ...rest, security: rest.security ?? [], response } as Transformed['schema'] };
 }
 
-function errorCodes(schema: NonNullable<TransformInput['schema']>): ApiErrorCode[] {
-  const codes = new Set<ApiErrorCode>(schema.errors ?? []);
+function errorCodes(schema: NonNullable<TransformInput['schema']>): ErrorCode[] {
+  const codes = new Set<ErrorCode>(schema.errors ?? []);
   if (schema.params || schema.querystring || schema.body || schema.headers) codes.add('validation_failed');
   if (schema.body) {
     codes.add('invalid_json');
@@ -79,8 +79,8 @@ function errorCodes(schema: NonNullable<TransformInput['schema']>): ApiErrorCode
   return [...codes];
 }
 
-function errorsByStatus(codes: ApiErrorCode[]): [string, ApiErrorCode[]][] {
-  const byStatus = new Map<number, ApiErrorCode[]>();
+function errorsByStatus(codes: ErrorCode[]): [string, ErrorCode[]][] {
+  const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes)
     byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
   return [...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), list]);

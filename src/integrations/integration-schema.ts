@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { getProvider, OAUTH_PROVIDERS } from '../providers/index.ts';
 import type { OAuthProviderName } from '../providers/provider.ts';
+import {
+  WEBHOOK_BODY_FIELDS,
+  WEBHOOK_SOURCES,
+  type WebhookSource,
+  webhookSource,
+} from '../webhooks/sources/index.ts';
 
-/** Providers that push webhooks to tether rather than hold OAuth grants. */
-export const WEBHOOK_PROVIDERS = ['stripe', 'paypal', 'docusign-connect', 'gmail-pubsub'] as const;
-export type WebhookProviderName = (typeof WEBHOOK_PROVIDERS)[number];
-export type ProviderName = OAuthProviderName | WebhookProviderName;
+/** OAuth providers, and the webhook sources: providers that push webhooks rather than hold grants. */
+export type ProviderName = OAuthProviderName | WebhookSource;
 
 export function isOAuthProvider(name: string): name is OAuthProviderName {
   return (OAUTH_PROVIDERS as readonly string[]).includes(name);
@@ -32,23 +36,10 @@ export const IntegrationFields = z.object({
     .optional(),
   notionVersion: z.string().max(20).optional(),
   pkce: z.boolean().optional(),
+  /** Signing secrets (Stripe endpoint secrets, DocuSign Connect keys), sealed at rest. */
   webhookSecrets: z.array(z.string().min(1).max(500)).min(1).max(10).optional(),
-  webhookId: z.string().min(1).max(200).optional(),
-  pubsub: z
-    .object({ audience: z.string().min(1).max(500).optional(), serviceAccountEmail: z.email() })
-    .optional(),
-  paypal: z
-    .object({
-      verification: z.enum(['offline', 'online']).optional(),
-      allowedCertHosts: z.array(z.string().max(253)).max(10).optional(),
-      allowedCertOrigins: z.array(httpUrl).max(10).optional(),
-      certCommonNameSuffix: z.string().max(200).optional(),
-      trustedCaPems: z.array(z.string().max(20_000)).max(10).optional(),
-      verifyCertChain: z.boolean().optional(),
-      maxAgeSeconds: z.number().int().min(1).max(86_400).optional(),
-      maxFutureSeconds: z.number().int().min(0).max(3600).optional(),
-    })
-    .optional(),
+  // What each webhook source adds (PayPal's webhookId and paypal, Gmail's pubsub, ...).
+  ...WEBHOOK_BODY_FIELDS,
 });
 export type IntegrationFields = z.infer<typeof IntegrationFields>;
 
@@ -59,7 +50,7 @@ export const IntegrationInput = IntegrationFields.extend({
       /^[a-z0-9][a-z0-9_-]{0,63}$/,
       'must be 1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit',
     ),
-  provider: z.enum([...OAUTH_PROVIDERS, ...WEBHOOK_PROVIDERS]),
+  provider: z.enum([...OAUTH_PROVIDERS, ...WEBHOOK_SOURCES]),
 });
 export type IntegrationInput = z.infer<typeof IntegrationInput>;
 
@@ -73,17 +64,8 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
     }
     return undefined;
   }
-  switch (provider) {
-    case 'stripe':
-    case 'docusign-connect':
-      return fields.webhookSecrets ? undefined : `webhookSecrets is required for ${provider}`;
-    case 'paypal':
-      return fields.webhookId
-        ? undefined
-        : 'webhookId is required for paypal (the id PayPal gave the webhook)';
-    case 'gmail-pubsub':
-      return fields.pubsub ? undefined : 'pubsub.serviceAccountEmail is required for gmail-pubsub';
-  }
+  const required = webhookSource(provider)?.requires ?? [];
+  return required.find(({ field }) => (fields as Record<string, unknown>)[field] === undefined)?.message;
 }
 
 export const IntegrationView = z.object({

@@ -7,7 +7,9 @@ import {
   GMAIL_MAILBOX_SYNC_QUEUE,
   GMAIL_MAILBOX_SYNC_QUEUE_OPTIONS,
   type GmailMailboxSyncJob,
-} from '../webhooks/effects/gmail-history.ts';
+  SYNC_RUN_QUEUE,
+  type SyncRunJob,
+} from '../jobs/queues.ts';
 import { findSync, syncsOf } from './registry.ts';
 import { requestRun, type SyncRunRow } from './run-store.ts';
 import { executeRunSlice, type RunnerDeps } from './runner.ts';
@@ -18,8 +20,6 @@ import { executeRunSlice, type RunnerDeps } from './runner.ts';
  * asked for (API, Gmail push): it creates the run or joins the running one, and queues a job
  * when nobody is working on it (a new run, or one whose worker died: its lease lapsed).
  */
-
-export const SYNC_RUN_QUEUE = 'syncs.run';
 
 export interface SyncJobsOptions {
   pollingIntervalSeconds?: number;
@@ -62,7 +62,7 @@ export async function startSyncJobs(
   }
 
   const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
-  await boss.work<{ runId: string }>(
+  await boss.work<SyncRunJob>(
     SYNC_RUN_QUEUE,
     { ...polling, localConcurrency: options.concurrency ?? 2 },
     async ([job]) => {
