@@ -12,6 +12,7 @@ import { idleSocketTimeoutMs } from './http/server-limits.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
+import { startGmailWatchRenewal } from './jobs/gmail-watch-renewal.ts';
 import { startRetention } from './jobs/retention.ts';
 import { type Logger, makeLogger } from './logger.ts';
 import { makeMetrics } from './metrics.ts';
@@ -45,6 +46,8 @@ export interface Tether {
   rejections: Pick<RejectionAudit, 'flush'>;
   /** Sync runs: ask for one (the workers run it in the background). */
   syncs: Pick<SyncEngine, 'startRun'>;
+  /** Renews the Gmail watches due now (the cron job runs it hourly). */
+  gmailWatches: Awaited<ReturnType<typeof startGmailWatchRenewal>>;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -148,6 +151,11 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       { db: database.db, tokens, sealer, runtime, logger },
       { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
     );
+    const gmailWatches = await startGmailWatchRenewal(
+      boss,
+      { db: database.db, tokens, sealer, runtime, logger },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
+    );
     const app = await buildApp({
       syncs,
       metrics,
@@ -187,6 +195,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       rejections,
       webhooks,
       syncs,
+      gmailWatches,
       logger,
       apiKey,
       url,

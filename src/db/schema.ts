@@ -146,3 +146,13 @@ export const gmailMailboxes = pgTable('gmail_mailboxes', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export const gmailWatches = pgTable('gmail_watches', {
+  connectionId: text('connection_id').primaryKey(),
+  topicName: text('topic_name').notNull(),
+  historyId: numeric('history_id', { precision: 20, scale: 0 }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  renewedAt: timestamp('renewed_at', { withTimezone: true }).notNull(),
+  lastError: jsonb('last_error').$type<LastError>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -38,6 +38,7 @@ const OPTION_FIELDS = [
   'refreshMarginSeconds',
   'refreshWindowSeconds',
   'notionVersion',
+  'gmailWatchTopic',
   'pkce',
 ] as const;
 
