@@ -103,5 +103,9 @@ describe('google drive sandbox', () => {
     expect((await listChanges(next)).changes).toEqual([]);
     expect((await call(`/changes?pageToken=${Number(next) + 5}`)).status).toBe(400);
     expect((await call('/changes')).status).toBe(400);
+    // A token of an earlier sizing of the dataset is refused.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await sb.control.sizeDataset('google', 'files', { account: accountId, count: 5, seed: 'f2' });
+    expect((await call(`/changes?pageToken=${next}`)).status).toBe(400);
   });
 });

@@ -56,8 +56,11 @@ export function registerDriveRoutes(app: FastifyInstance, state: SandboxState): 
     async (request, reply) => {
       const caller = googleCaller(state, request);
       if (!caller.ok) return send(reply, caller.reply);
-      const position = filesOf(caller.accountId)?.position() ?? 0;
-      return { kind: 'drive#startPageToken', startPageToken: String(position + 1) };
+      const files = filesOf(caller.accountId);
+      return {
+        kind: 'drive#startPageToken',
+        startPageToken: String(tokenBase(files) + (files?.position() ?? 0) + 1),
+      };
     },
   );
 
@@ -73,7 +76,8 @@ export function registerDriveRoutes(app: FastifyInstance, state: SandboxState): 
       return send(reply, googleError(400, 'Required parameter: pageToken', 'required', 'INVALID_ARGUMENT'));
     const files = filesOf(caller.accountId);
     const position = files?.position() ?? 0;
-    const token = Number(query.pageToken);
+    const base = tokenBase(files);
+    const token = Number(query.pageToken) - base;
     if (!/^\d{1,12}$/.test(query.pageToken) || token < 1 || token > position + 1)
       return send(reply, invalid(`Invalid Value: pageToken ${query.pageToken}`));
     const includeRemoved = query.includeRemoved !== 'false';
@@ -97,8 +101,8 @@ export function registerDriveRoutes(app: FastifyInstance, state: SandboxState): 
       {
         kind: 'drive#changeList',
         ...(more
-          ? { nextPageToken: String(page.at(-1)!.position + 1) }
-          : { newStartPageToken: String(position + 1) }),
+          ? { nextPageToken: String(base + page.at(-1)!.position + 1) }
+          : { newStartPageToken: String(base + position + 1) }),
         changes,
       },
       fields,
@@ -171,6 +175,14 @@ function fileIndexOf(files: Collection, id: string): number | undefined {
   if (!match || match[1] !== files.prefix) return undefined;
   const index = Number.parseInt(match[2]!, 36);
   return index < files.size() ? index : undefined;
+}
+
+/**
+ * Change tokens count up from a base that grows with the time the dataset was sized, so a token
+ * of an earlier sizing is below the range of the current one and refused, as a stale one is.
+ */
+function tokenBase(files: Collection | undefined): number {
+  return files ? (Math.floor(files.sizedAt / 1000) % 1_000_000) * 1000 : 0;
 }
 
 export function fileIdOf(files: Collection, index: number): string {
