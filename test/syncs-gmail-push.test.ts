@@ -82,4 +82,41 @@ describe('Gmail push', () => {
     expect(runs).toHaveLength(2);
     expect(GMAIL_SYNC_DEBOUNCE_SECONDS).toBeGreaterThan(2);
   }, 60_000);
+
+  it('runs again for a notification that joined a run already past its change', async () => {
+    const { sub, email } = (await s.control.accounts()).google[0]!;
+    await s.control.sizeDataset('google', 'messages', { account: sub, count: 20, seed: 'late' });
+    const id = await s.connect('gmail');
+    expect((await runToEnd(s.t, id, 'gmail-messages')).status).toBe('succeeded');
+
+    // An incremental run that has read the history and is slow fetching the messages…
+    await s.control.changeDataset('google', 'messages', { account: sub, added: 1, seed: 'first' });
+    await s.control.latency('google.gmail.batch', 3000);
+    const batches = await s.control.callCount('google.gmail.batch');
+    const running = await s.t.syncs.startRun({
+      connectionId: id,
+      syncName: 'gmail-messages',
+      trigger: 'test',
+    });
+    for (let i = 0; i < 100 && (await s.control.callCount('google.gmail.batch')) === batches; i++)
+      await sleep(50);
+    // …when a new message arrives and its notification is processed while the run still runs.
+    await s.control.changeDataset('google', 'messages', { account: sub, added: 1, seed: 'second' });
+    await s.t.boss.send(
+      'syncs.gmail-mailbox',
+      { integrationKey: 'pubsub', emailAddress: email, historyId: '1' },
+      { singletonKey: email },
+    );
+    expect(await waitForRun(s.t, running.id)).toMatchObject({ status: 'succeeded', imported: 1 });
+    await s.control.clearFaults();
+
+    // The notification joined that run, which had read past the change: it asks again after it.
+    let runs: SyncRunRow[] = [];
+    for (let i = 0; i < 300 && runs.length === 0; i++) {
+      await sleep(100);
+      runs = await pushRuns(id);
+    }
+    expect(runs).toHaveLength(1);
+    expect(await waitForRun(s.t, runs[0]!.id)).toMatchObject({ status: 'succeeded', imported: 1 });
+  }, 60_000);
 });
