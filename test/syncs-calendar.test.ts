@@ -1,10 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runStatement, statement } from '../src/db/client.ts';
 import { googleCollectionOf } from '../src/sandbox/datasets/collection-kind.ts';
 import { renderEvent, SYNC_TOKEN_LIFETIME_MS } from '../src/sandbox/providers/google-calendar.ts';
 import { findSync } from '../src/syncs/registry.ts';
+import { getRun, requestRun } from '../src/syncs/run-store.ts';
+import { executeRunSlice } from '../src/syncs/runner.ts';
 import { useSandboxTether } from './harness/sandbox-tether.ts';
-import { liveRecords, readRecords, runToEnd } from './harness/syncs.ts';
+import { liveRecords, readRecords, runToEnd, waitForRun } from './harness/syncs.ts';
 
 // The Calendar sync end to end: a whole tether, its pg-boss workers and the records API against
 // the sandbox's generated calendar. After every run the live records must equal the calendar.
@@ -135,6 +138,50 @@ describe('Calendar sync', () => {
     });
     await s.control.failNext('google.calendar.events.list', 500, { times: 2 });
     expect(await run(id)).toMatchObject({ status: 'succeeded', imported: 600 });
+    expect(await records(id)).toEqual(await calendar());
+  });
+
+  it('resumes a full pass stopped after its first page from that page, nothing lost or doubled', async () => {
+    const id = await connected(1600);
+    const { run: started } = await requestRun(s.t.database.db, {
+      connectionId: id,
+      syncName: SYNC,
+      trigger: 'test',
+    });
+    const deps = {
+      db: s.t.database.db,
+      tokens: s.t.tokens,
+      sealer: s.t.sealer,
+      runtime: { fetch: (url: string | URL, init?: RequestInit) => fetch(url, init), now: () => new Date() },
+      logger: s.t.logger,
+    };
+    const stopping = new AbortController();
+    await s.control.latency('google.calendar.events.list', 300);
+    const slice = executeRunSlice(deps, started.id, {
+      owner: 'worker-a',
+      leaseMs: 60_000,
+      sliceMs: 60_000,
+      stopping: stopping.signal,
+    });
+    for (let i = 0; i < 300 && ((await getRun(s.t.database.db, started.id))?.pages ?? 0) < 1; i++)
+      await sleep(50);
+    stopping.abort();
+    expect(await slice).toBe('paused');
+    const paused = (await getRun(s.t.database.db, started.id))!;
+    expect(paused.imported).toBeGreaterThan(0);
+    expect(paused.imported).toBeLessThan(1600);
+    await s.control.clearFaults();
+    const calls = await s.control.callCount('google.calendar.events.list');
+
+    const resumed = await s.t.syncs.startRun({ connectionId: id, syncName: SYNC, trigger: 'test' });
+    expect(resumed.id).toBe(started.id);
+    expect(await waitForRun(s.t, started.id)).toMatchObject({
+      status: 'succeeded',
+      imported: 1600,
+      unchanged: 0,
+    });
+    // Only the pages after the committed one were fetched again.
+    expect(await s.control.callCount('google.calendar.events.list')).toBe(calls + 4 - paused.pages);
     expect(await records(id)).toEqual(await calendar());
   });
 
