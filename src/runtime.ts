@@ -12,6 +12,7 @@ import { idleSocketTimeoutMs } from './http/server-limits.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
+import { startGmailWatchRenewal } from './jobs/gmail-watch-renewal.ts';
 import { startRetention } from './jobs/retention.ts';
 import { type Logger, makeLogger } from './logger.ts';
 import { type Metrics, makeMetrics } from './metrics.ts';
@@ -47,6 +48,8 @@ export interface Tether {
   rejections: Pick<RejectionAudit, 'flush'>;
   /** Sync runs: ask for one (the workers run it in the background). */
   syncs: Pick<SyncEngine, 'startRun'>;
+  /** Renews the Gmail watches due now (the cron job runs it hourly). */
+  gmailWatches: Awaited<ReturnType<typeof startGmailWatchRenewal>>;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -173,7 +176,8 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const webhooks = await startWebhooks(config, options, { ...core, metrics }, teardown);
   const syncs = await startSyncJobs(boss, { db, tokens, sealer, runtime, logger }, polling);
   teardown.add(() => syncs.stop());
-  return { runtime, tokens, keepAlive, retention, metrics, syncs, ...webhooks };
+  const gmailWatches = await startGmailWatchRenewal(boss, { db, tokens, sealer, runtime, logger }, polling);
+  return { runtime, tokens, keepAlive, retention, metrics, syncs, gmailWatches, ...webhooks };
 }
 
 /** Webhooks in: the inbox writer, the processing workers, and the rejection counts. */

@@ -154,3 +154,13 @@ export const dashboardSessions = pgTable('dashboard_sessions', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
+
+export const gmailWatches = pgTable('gmail_watches', {
+  connectionId: text('connection_id').primaryKey(),
+  topicName: text('topic_name').notNull(),
+  historyId: numeric('history_id', { precision: 20, scale: 0 }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  renewedAt: timestamp('renewed_at', { withTimezone: true }).notNull(),
+  lastError: jsonb('last_error').$type<LastError>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

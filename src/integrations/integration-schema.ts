@@ -35,6 +35,11 @@ export const IntegrationFields = z.object({
     .max(60 * 86_400)
     .optional(),
   notionVersion: z.string().max(20).optional(),
+  /** Gmail push: the Pub/Sub topic users.watch publishes to (projects/<project>/topics/<topic>). */
+  gmailWatchTopic: z
+    .string()
+    .regex(/^projects\/[^/]{1,100}\/topics\/[^/]{1,255}$/, 'must be projects/<project>/topics/<topic>')
+    .optional(),
   pkce: z.boolean().optional(),
   /** Signing secrets (Stripe endpoint secrets, DocuSign Connect keys), sealed at rest. */
   webhookSecrets: z.array(z.string().min(1).max(500)).min(1).max(10).optional(),

@@ -42,6 +42,7 @@ const OPTION_FIELDS = [
   'refreshMarginSeconds',
   'refreshWindowSeconds',
   'notionVersion',
+  'gmailWatchTopic',
   'pkce',
 ] as const;
 

@@ -15,6 +15,9 @@ export interface RefreshJob {
 // Retention: the cron job that prunes old audit entries and finished inbox events.
 export const RETENTION_QUEUE = 'retention.prune';
 
+// Gmail watches: the hourly cron that renews each push mailbox's users.watch before it expires.
+export const GMAIL_WATCH_QUEUE = 'syncs.gmail-watch';
+
 // Syncs: one job is a slice of a sync run.
 export const SYNC_RUN_QUEUE = 'syncs.run';
 export interface SyncRunJob {

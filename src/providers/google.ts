@@ -9,8 +9,11 @@ import {
   tokenEndpointCall,
 } from './common.ts';
 import { gmailMessagesSync } from './gmail-sync.ts';
+import { calendarEventsSync } from './google-calendar-sync.ts';
+import { driveFilesSync } from './google-drive-sync.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
 import { type OAuthProviderName, type ProviderDefinition, ProviderError } from './provider.ts';
+import { youtubeStatsSync } from './youtube-sync.ts';
 
 /**
  * Google and its scoped variants (Gmail, Calendar, Drive, YouTube): one module, five names.
@@ -126,13 +129,13 @@ function makeGoogle(
 
 const scope = (name: string) => `https://www.googleapis.com/auth/${name}`;
 
-// `google` offers Gmail's sync too when the integration asks for a Gmail scope.
+// `google` offers each API's sync when the integration asks for one of that API's scopes.
 export const google = makeGoogle(
   'google',
   'Google',
   'https://www.googleapis.com',
   ['profile'],
-  [gmailMessagesSync],
+  [gmailMessagesSync, calendarEventsSync, driveFilesSync, youtubeStatsSync],
 );
 export const gmail = makeGoogle(
   'gmail',
@@ -141,12 +144,24 @@ export const gmail = makeGoogle(
   [scope('gmail.readonly')],
   [gmailMessagesSync],
 );
-export const googleCalendar = makeGoogle('google-calendar', 'Google Calendar', 'https://www.googleapis.com', [
-  scope('calendar.readonly'),
-]);
-export const googleDrive = makeGoogle('google-drive', 'Google Drive', 'https://www.googleapis.com', [
-  scope('drive.readonly'),
-]);
-export const youtube = makeGoogle('youtube', 'YouTube', 'https://www.googleapis.com', [
-  scope('youtube.readonly'),
-]);
+export const googleCalendar = makeGoogle(
+  'google-calendar',
+  'Google Calendar',
+  'https://www.googleapis.com',
+  [scope('calendar.readonly')],
+  [calendarEventsSync],
+);
+export const googleDrive = makeGoogle(
+  'google-drive',
+  'Google Drive',
+  'https://www.googleapis.com',
+  [scope('drive.readonly')],
+  [driveFilesSync],
+);
+export const youtube = makeGoogle(
+  'youtube',
+  'YouTube',
+  'https://www.googleapis.com',
+  [scope('youtube.readonly')],
+  [youtubeStatsSync],
+);

@@ -49,6 +49,8 @@ export interface IntegrationOptions {
   refreshWindowSeconds?: number;
   /** Notion-Version header for the proxy (default in the Notion module). */
   notionVersion?: string;
+  /** Gmail push: the Pub/Sub topic users.watch publishes to; no watch without it. */
+  gmailWatchTopic?: string;
   /** Whether to use PKCE where the provider supports it (default true). */
   pkce?: boolean;
 }

@@ -21,6 +21,9 @@ import { executeRunSlice, type RunnerDeps } from './runner.ts';
  * when nobody is working on it (a new run, or one whose worker died: its lease lapsed).
  */
 
+/** How long a push that joined a run begun before it waits to ask again. */
+const PUSH_RECHECK_SECONDS = 5;
+
 export interface SyncJobsOptions {
   pollingIntervalSeconds?: number;
   concurrency?: number;
@@ -76,25 +79,38 @@ export async function startSyncJobs(
     },
   );
 
-  // Gmail push: the mailbox has changes, so run the Gmail syncs of the connections reading it.
-  await boss.work<GmailMailboxSyncJob>(GMAIL_MAILBOX_SYNC_QUEUE, polling, async ([job]) => {
-    const rows = await deps.db
-      .select({ id: connections.id, provider: integrations.provider, scopes: integrations.scopes })
-      .from(connections)
-      .innerJoin(integrations, eq(integrations.key, connections.integrationKey))
-      .where(
-        and(
-          inArray(connections.status, ['connected', 'degraded']),
-          sql`${connections.metadata}->>'email' = ${job!.data.emailAddress}`,
-        ),
-      );
-    for (const row of rows) {
-      for (const sync of syncsOf(row.provider, row.scopes)) {
-        if (sync.pushQueues?.includes(GMAIL_MAILBOX_SYNC_QUEUE))
-          await startRun({ connectionId: row.id, syncName: sync.name, trigger: 'push' });
+  // Gmail push: the mailbox has changes, so run the Gmail syncs of the connections reading it. A
+  // run already going that began before the notification may have read past the change: then ask
+  // again once it can have ended (one queued job per mailbox, so a burst still makes one run).
+  await boss.work<GmailMailboxSyncJob, void, { pollingIntervalSeconds: number; includeMetadata: true }>(
+    GMAIL_MAILBOX_SYNC_QUEUE,
+    { ...polling, includeMetadata: true },
+    async ([job]) => {
+      const rows = await deps.db
+        .select({ id: connections.id, provider: integrations.provider, scopes: integrations.scopes })
+        .from(connections)
+        .innerJoin(integrations, eq(integrations.key, connections.integrationKey))
+        .where(
+          and(
+            inArray(connections.status, ['connected', 'degraded']),
+            sql`${connections.metadata}->>'email' = ${job!.data.emailAddress}`,
+          ),
+        );
+      let behind = false;
+      for (const row of rows) {
+        for (const sync of syncsOf(row.provider, row.scopes)) {
+          if (!sync.pushQueues?.includes(GMAIL_MAILBOX_SYNC_QUEUE)) continue;
+          const run = await startRun({ connectionId: row.id, syncName: sync.name, trigger: 'push' });
+          if (new Date(run.created_at).getTime() < job!.createdOn.getTime()) behind = true;
+        }
       }
-    }
-  });
+      if (behind)
+        await boss.send(GMAIL_MAILBOX_SYNC_QUEUE, job!.data, {
+          singletonKey: job!.data.emailAddress,
+          startAfter: PUSH_RECHECK_SECONDS,
+        });
+    },
+  );
 
   return { startRun, stop: () => stopping.abort() };
 }

@@ -1,4 +1,5 @@
 import type { SandboxState } from '../state.ts';
+import { googleCollectionKind } from './collection-kind.ts';
 import { type Mailbox, makeMailbox } from './gmail-mailbox.ts';
 
 /**
@@ -85,4 +86,9 @@ function summary(mailbox: Mailbox): DatasetSummary {
   };
 }
 
-export const DATASET_KINDS: readonly DatasetKind[] = [gmailMessages];
+export const DATASET_KINDS: readonly DatasetKind[] = [
+  gmailMessages,
+  googleCollectionKind('events'),
+  googleCollectionKind('files'),
+  googleCollectionKind('videos'),
+];
