@@ -1,5 +1,6 @@
 import type { SandboxState } from '../state.ts';
 import { type Mailbox, makeMailbox } from './gmail-mailbox.ts';
+import { RECORD_SET_KINDS } from './record-set-kinds.ts';
 
 /**
  * The datasets the control API can size and change, by `:provider/:model`. Each kind finds the
@@ -85,4 +86,4 @@ function summary(mailbox: Mailbox): DatasetSummary {
   };
 }
 
-export const DATASET_KINDS: readonly DatasetKind[] = [gmailMessages];
+export const DATASET_KINDS: readonly DatasetKind[] = [gmailMessages, ...RECORD_SET_KINDS];
