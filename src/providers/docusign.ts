@@ -7,6 +7,7 @@ import {
   scopesOf,
   stringField,
 } from './common.ts';
+import { docusignEnvelopesSync } from './docusign-sync.ts';
 import { isRecord } from './failure.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
 import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
@@ -91,6 +92,7 @@ export const docusign: ProviderDefinition = {
       }),
     ),
 
+  syncs: [docusignEnvelopesSync],
   proxy: {
     baseUrl(ctx, connection) {
       const baseUri = stringField(connection.metadata, 'baseUri');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SyncContext, SyncDefinition, SyncItem, SyncPage } from '../syncs/definition.ts';
+import { makeOverlapFilter } from './page-overlap.ts';
 import { readSyncJson } from './sync-response.ts';
 
 /**
@@ -122,6 +123,7 @@ async function* run(
   const cp: XeroCheckpoint = { tenants: { ...(checkpoint?.tenants ?? {}) } };
   for (const tenantId of tenantsOf(ctx)) {
     let { since, page } = cp.tenants[tenantId] ?? { since: null, page: 1 };
+    const fresh = makeOverlapFilter();
     for (;;) {
       const query = new URLSearchParams({ page: String(page), order: 'UpdatedDateUTC ASC' });
       const invoices = await listInvoices(ctx, tenantId, query, since);
@@ -140,7 +142,7 @@ async function* run(
         page = 1;
       } else page += 1;
       cp.tenants[tenantId] = { since, page };
-      yield { items, checkpoint: { tenants: { ...cp.tenants } } };
+      yield { items: fresh(items), checkpoint: { tenants: { ...cp.tenants } } };
       if (short) break;
     }
   }
