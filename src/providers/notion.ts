@@ -8,6 +8,7 @@ import {
   stringField,
 } from './common.ts';
 import { isRecord } from './failure.ts';
+import { notionPagesSync } from './notion-sync.ts';
 import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
@@ -96,6 +97,10 @@ export const notion: ProviderDefinition = {
       allowEmpty: true,
     });
   },
+
+  syncs: [notionPagesSync],
+  // About 3 requests a second per connection (Notion answers 429 past it).
+  limits: { perConnection: { perSecond: 3 } },
 
   proxy: {
     baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
