@@ -6,6 +6,7 @@ import {
   scopesOf,
   stringField,
 } from './common.ts';
+import { instagramMediaSync } from './instagram-sync.ts';
 import { callProvider, type ProviderCall, readTokenSet, requestTokenSet } from './oauth-http.ts';
 import { type ProviderDefinition, ProviderError } from './provider.ts';
 
@@ -105,6 +106,7 @@ export const instagram: ProviderDefinition = {
     return { ...tokens, refreshToken: null };
   },
 
+  syncs: [instagramMediaSync],
   proxy: {
     baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
     headers: () => ({}),

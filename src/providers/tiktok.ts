@@ -15,6 +15,7 @@ import {
   type ProviderRuntime,
   type TokenSet,
 } from './provider.ts';
+import { tiktokVideosSync } from './tiktok-sync.ts';
 
 /**
  * TikTok (Login Kit v2). Quirks: the client is `client_key`, never client_id, in the authorize
@@ -85,6 +86,7 @@ export const tiktok: ProviderDefinition = {
     });
   },
 
+  syncs: [tiktokVideosSync],
   proxy: {
     baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
     headers: () => ({}),
