@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordSetOf } from '../src/sandbox/datasets/record-set-kinds.ts';
 import type { SandboxControl, SandboxServer } from '../src/sandbox/index.ts';
 import { notionLimitKey, renderPage } from '../src/sandbox/providers/notion-api.ts';
+import { getRun } from '../src/syncs/run-store.ts';
 import { connectThroughSandbox, createSandboxIntegration, startSandbox } from './harness/sandbox-connect.ts';
-import { liveRecords, readAll, runToEnd } from './harness/syncs.ts';
+import { liveRecords, readAll, runToEnd, waitForRun } from './harness/syncs.ts';
 import { startTestTether, type TestTether } from './harness/tether.ts';
 
 // The Notion pages sync end to end: search newest edit first down to the watermark, archived
@@ -111,5 +113,29 @@ describe('Notion pages sync', () => {
     const fixed = await runToEnd(t, id, SYNC);
     expect(fixed).toMatchObject({ status: 'succeeded', imported: 5, failed: 0 });
     expect(await records(id)).toEqual(pages());
+  });
+
+  it('resumes a pass that failed mid-way; a cursor Notion no longer takes reads from the top again', async () => {
+    const id = await connected(450);
+    await sandbox.control.latency('notion.search', 200);
+    const run = await t.syncs.startRun({ connectionId: id, syncName: SYNC, trigger: 'test' });
+    for (let i = 0; i < 200 && ((await getRun(t.database.db, run.id))?.pages ?? 0) < 1; i++) await sleep(25);
+    await sandbox.control.failNext('notion.search', 503, { times: 4 });
+    const failed = await waitForRun(t, run.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.imported).toBeGreaterThan(0);
+    expect(failed.imported).toBeLessThan(450);
+    await sandbox.control.clearFaults();
+    await sandbox.control.failNext('notion.search', 400, {
+      times: 1,
+      body: { object: 'error', status: 400, code: 'validation_error', message: 'start_cursor is invalid' },
+    });
+    const whole = await runToEnd(t, id, SYNC);
+    expect(whole.status).toBe('succeeded');
+    expect(await records(id)).toEqual(pages());
+    // And the watermark holds: nothing new, one search call.
+    const calls = await sandbox.control.callCount('notion.search');
+    expect((await runToEnd(t, id, SYNC)).status).toBe('succeeded');
+    expect((await sandbox.control.callCount('notion.search')) - calls).toBe(1);
   });
 });

@@ -62,6 +62,7 @@ const cases = [
     pick: (d: Record<string, unknown>) => `${d.likeCount}/${d.commentsCount}`,
     listEndpoint: 'instagram.media',
     pageSize: 100,
+    staleCursor: { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100 } },
   },
   {
     name: 'TikTok videos',
@@ -81,6 +82,8 @@ const cases = [
     pick: (d: Record<string, unknown>) => `${d.viewCount}/${d.likeCount}`,
     listEndpoint: 'tiktok.video.list',
     pageSize: 20,
+    // A millisecond timestamp does not go stale.
+    staleCursor: undefined,
   },
 ] as const;
 
@@ -151,7 +154,7 @@ describe.each(cases)('$name sync', (c) => {
     expect(await records(id)).toEqual(c.expected());
   });
 
-  it('deletes nothing when a full pass fails mid-way; the next complete pass does', async () => {
+  it('deletes nothing when a full pass fails mid-way; the next complete pass does (a stale cursor restarts it)', async () => {
     const id = await connected(3 * c.pageSize + 5);
     expect((await runToEnd(t, id, c.sync)).status).toBe('succeeded');
     await sandbox.control.changeDataset(c.provider, c.model, {
@@ -163,12 +166,16 @@ describe.each(cases)('$name sync', (c) => {
     await sandbox.control.latency(c.listEndpoint, 300);
     const run = await t.syncs.startRun({ connectionId: id, syncName: c.sync, trigger: 'test' });
     for (let i = 0; i < 200 && ((await getRun(t.database.db, run.id))?.pages ?? 0) < 1; i++) await sleep(25);
-    await sandbox.control.failNext(c.listEndpoint, 400, { times: 1 });
+    await sandbox.control.failNext(c.listEndpoint, 503, { times: 4 });
     const failed = await waitForRun(t, run.id);
     expect(failed).toMatchObject({ status: 'failed', deleted: 0 });
     expect(failed.pages).toBeGreaterThanOrEqual(1);
     expect(Object.keys(await records(id))).toHaveLength(3 * c.pageSize + 5);
     await sandbox.control.clearFaults();
+    if (c.staleCursor) {
+      // Resumed later, the pass's cursor no longer holds: the pass starts again by itself.
+      await sandbox.control.failNext(c.listEndpoint, 400, { times: 1, body: c.staleCursor });
+    }
     const whole = await runToEnd(t, id, c.sync);
     expect(whole).toMatchObject({ status: 'succeeded', deleted: 5 });
     expect(await records(id)).toEqual(c.expected());

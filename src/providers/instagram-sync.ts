@@ -69,12 +69,23 @@ async function* run(
   ctx: SyncContext,
   checkpoint: InstagramCheckpoint | null,
 ): AsyncGenerator<SyncPage<InstagramCheckpoint>> {
-  const pass = checkpoint?.pass ?? { id: randomBytes(8).toString('hex'), after: null };
+  const newPass = () => ({ id: randomBytes(8).toString('hex'), after: null });
+  let pass: { id: string; after: string | null } = checkpoint?.pass ?? newPass();
   let after = pass.after;
+  let restarted = false;
   for (;;) {
     const query = new URLSearchParams({ fields: FIELDS, limit: String(LIMIT) });
     if (after) query.set('after', after);
-    const page = await readSyncJson(await ctx.request(`me/media?${query}`), Page, DISPLAY, 'GET /me/media');
+    const response = await ctx.request(`me/media?${query}`);
+    if (response.status === 400 && after !== null && !restarted) {
+      // The cursor no longer holds (a pass resumed long after): start the pass again, once.
+      await response.body?.cancel();
+      pass = newPass();
+      after = null;
+      restarted = true;
+      continue;
+    }
+    const page = await readSyncJson(response, Page, DISPLAY, 'GET /me/media');
     const items: SyncItem[] = page.data.flatMap((raw) => {
       const head = Head.safeParse(raw);
       return head.success ? [{ kind: 'record' as const, model: MODEL, id: head.data.id, raw }] : [];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../errors.ts';
 import type { SyncContext, SyncDefinition, SyncItem, SyncPage } from '../syncs/definition.ts';
 import { readSyncJson } from './sync-response.ts';
 
@@ -74,7 +75,10 @@ function itemOf(raw: unknown): { item: SyncItem; edited?: number } | undefined {
   return { item: { kind: 'record', model: MODEL, id, raw }, edited };
 }
 
-async function search(ctx: SyncContext, cursor: string | null) {
+async function search(
+  ctx: SyncContext,
+  cursor: string | null,
+): Promise<z.infer<typeof SearchPage> | 'stale'> {
   const body = {
     filter: { property: 'object', value: 'page' },
     sort: { timestamp: 'last_edited_time', direction: 'descending' },
@@ -86,6 +90,10 @@ async function search(ctx: SyncContext, cursor: string | null) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+  if (response.status === 400 && cursor !== null) {
+    await response.body?.cancel();
+    return 'stale';
+  }
   return readSyncJson(response, SearchPage, DISPLAY, 'search');
 }
 
@@ -96,8 +104,17 @@ async function* run(
   const watermark = checkpoint?.watermark ?? null;
   let cursor = checkpoint?.pass?.cursor ?? null;
   let top = checkpoint?.pass?.top ?? null;
+  let restarted = false;
   for (;;) {
     const page = await search(ctx, cursor);
+    if (page === 'stale') {
+      // The cursor no longer holds (a pass resumed long after): read from the top again, once.
+      if (restarted) throw new AppError('bad_gateway', `${DISPLAY} refused the search cursor twice.`);
+      restarted = true;
+      cursor = null;
+      top = null;
+      continue;
+    }
     const items: SyncItem[] = [];
     let reached = false;
     for (const raw of page.results) {
