@@ -62,6 +62,8 @@ export interface RecordSet {
   modifiedAfter(after: number | undefined): Generator<number>;
   /** Indexes by modification time, newest first, modified strictly before `before` (all when undefined). */
   modifiedBefore(before: number | undefined): Generator<number>;
+  /** How many records modifiedAfter(after) yields, without walking them. */
+  countModifiedAfter(after: number | undefined): number;
   /** Live indexes below `before`, newest created first, at most `limit`. */
   newest(before: number, limit: number): number[];
   change(changes: RecordSetChanges, now: number): void;
@@ -177,6 +179,14 @@ export function makeRecordSet(input: RecordSetSpec): RecordSet {
           t--;
         }
       }
+    },
+    countModifiedAfter(after) {
+      const first = after === undefined ? 0 : firstCreatedAfter(after);
+      let touchedFromFirst = 0;
+      for (const index of touched.keys()) if (index >= first) touchedFromFirst++;
+      const touchedAfter =
+        byModified.length - (after === undefined ? 0 : upperBound(byModified, after, modifiedAt));
+      return size - first - touchedFromFirst + touchedAfter;
     },
     newest(before, limit) {
       const out: number[] = [];

@@ -69,7 +69,16 @@ export function registerDocusignApiRoutes(app: FastifyInstance, state: SandboxSt
 
       const page: unknown[] = [];
       let total = 0;
-      if (set) {
+      if (set && order === 'asc' && to === undefined) {
+        // The common case (a sync reading forward), counted without walking the whole set.
+        total = set.countModifiedAfter(from - 1);
+        let skipped = 0;
+        for (const index of set.modifiedAfter(from - 1)) {
+          if (skipped++ < start) continue;
+          if (page.length >= Math.min(count, MAX_COUNT)) break;
+          page.push(renderEnvelope(set, set.state(index)));
+        }
+      } else if (set) {
         // Status changed at or after from_date (and before to_date).
         const indexes =
           order === 'asc'
