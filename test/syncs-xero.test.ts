@@ -175,4 +175,27 @@ describe('Xero invoices sync', () => {
     expect(sandbox.server.state.keyedLimits.refused(key)).toBe(0);
     for (const id of ids) expect(await records(id)).toEqual(invoices(us));
   });
+
+  it("stops with rate_limited, storing what it read, when Xero's daily limit asks for hours, and carries on later", async () => {
+    const [uk, nz] = ada.tenants as [XeroTenant, XeroTenant];
+    await size(uk, 20);
+    await size(nz, 20);
+    const id = await connect();
+    // One call left today: the second tenant's call meets 429, X-Rate-Limit-Problem: day, Retry-After in hours.
+    await sandbox.control.rateLimit({
+      endpoint: 'xero.invoices',
+      limit: 1,
+      windowSec: 86_400,
+      problem: 'day',
+    });
+    const started = Date.now();
+    const stopped = await runToEnd(t, id, SYNC);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(stopped).toMatchObject({ status: 'failed', imported: 20 });
+    expect(stopped.error?.code).toBe('rate_limited');
+    await sandbox.control.clearRateLimits();
+    const later = await runToEnd(t, id, SYNC);
+    expect(later).toMatchObject({ status: 'succeeded', imported: 20 });
+    expect(await records(id)).toEqual(invoices(uk, nz));
+  });
 });

@@ -133,9 +133,16 @@ export async function makeSyncContext(deps: SyncHttpDeps, options: SyncHttpOptio
       const retryAfter = retryAfterMs(response.headers.get('retry-after'));
       if (response.status === 429 || (response.status === 503 && retryAfter !== undefined)) {
         await response.body?.cancel();
+        // A wait longer than a run should sit through (Xero's daily limit): stop the run now, and
+        // let a later one carry on from the checkpoint, instead of asking again and again.
+        if (retryAfter !== undefined && retryAfter > maxRetryAfterMs)
+          throw new AppError(
+            'rate_limited',
+            `${first.provider.displayName} asks to wait ${Math.ceil(retryAfter / 1000)} s before the next call.`,
+          );
         if (++rateLimited > maxRateLimitWaits)
           throw new AppError('rate_limited', `${first.provider.displayName} kept answering 429.`);
-        await sleep(Math.min(retryAfter ?? 1000 * rateLimited, maxRetryAfterMs));
+        await sleep(retryAfter ?? Math.min(1000 * rateLimited, maxRetryAfterMs));
         continue;
       }
       if (response.status >= 500) {
