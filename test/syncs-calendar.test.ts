@@ -7,7 +7,7 @@ import { findSync } from '../src/syncs/registry.ts';
 import { getRun, requestRun } from '../src/syncs/run-store.ts';
 import { executeRunSlice } from '../src/syncs/runner.ts';
 import { useSandboxTether } from './harness/sandbox-tether.ts';
-import { liveRecords, readRecords, runToEnd, waitForRun } from './harness/syncs.ts';
+import { liveRecords, readAll, runToEnd, waitForRun } from './harness/syncs.ts';
 
 // The Calendar sync end to end: a whole tether, its pg-boss workers and the records API against
 // the sandbox's generated calendar. After every run the live records must equal the calendar.
@@ -65,7 +65,7 @@ describe('Calendar sync', () => {
     const full = await run(id);
     expect(full).toMatchObject({ status: 'succeeded', imported: 1200, failed: 0, error: null });
     expect(await records(id)).toEqual(await calendar());
-    const { cursor } = await readRecords(s.t, id, 'events');
+    const { cursor } = await readAll(s.t, id, 'events');
 
     await change({ added: 5, updated: 3, deleted: 4 }, 'c1');
     const calls = await s.control.callCount('google.calendar.events.list');
@@ -76,7 +76,7 @@ describe('Calendar sync', () => {
     expect(await records(id)).toEqual(await calendar());
 
     // A reader that kept its cursor gets exactly the changes, tombstones included.
-    const changes = (await readRecords(s.t, id, 'events', cursor)).items;
+    const changes = (await readAll(s.t, id, 'events', cursor)).items;
     expect(changes.map((i) => i.lastAction).sort()).toEqual([
       ...Array(5).fill('added'),
       ...Array(4).fill('deleted'),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { googleCollectionOf } from '../src/sandbox/datasets/collection-kind.ts';
 import { renderFile } from '../src/sandbox/providers/google-drive.ts';
 import { useSandboxTether } from './harness/sandbox-tether.ts';
-import { liveRecords, readRecords, runToEnd } from './harness/syncs.ts';
+import { liveRecords, readAll, runToEnd } from './harness/syncs.ts';
 
 // The Drive sync end to end against the sandbox's generated Drive: files.list for the full copy,
 // then the changes feed; after every run the live records must equal the files not deleted.
@@ -49,7 +49,7 @@ describe('Drive sync', () => {
     expect(full).toMatchObject({ status: 'succeeded', imported: 2300, failed: 0, error: null });
     expect(await s.control.callCount('google.drive.files.list')).toBe(3);
     expect(await records(id)).toEqual(await drive());
-    const { cursor } = await readRecords(s.t, id, 'files');
+    const { cursor } = await readAll(s.t, id, 'files');
 
     await change({ added: 4, updated: 5, deleted: 6 }, 'c1');
     const lists = await s.control.callCount('google.drive.files.list');
@@ -57,7 +57,7 @@ describe('Drive sync', () => {
     expect(incremental).toMatchObject({ status: 'succeeded', imported: 4, updated: 5, deleted: 6 });
     expect(await s.control.callCount('google.drive.files.list')).toBe(lists);
     expect(await records(id)).toEqual(await drive());
-    const changes = (await readRecords(s.t, id, 'files', cursor)).items;
+    const changes = (await readAll(s.t, id, 'files', cursor)).items;
     expect(changes.filter((c) => c.lastAction === 'deleted')).toHaveLength(6);
     expect(changes).toHaveLength(15);
 

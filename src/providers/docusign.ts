@@ -7,6 +7,7 @@ import {
   stringField,
   tokenEndpointCall,
 } from './common.ts';
+import { docusignEnvelopesSync } from './docusign-sync.ts';
 import { isRecord } from './failure.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
 import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
@@ -84,6 +85,7 @@ export const docusign: ProviderDefinition = {
 
   refreshAccessToken: basicRefreshGrant(DISPLAY),
 
+  syncs: [docusignEnvelopesSync],
   proxy: {
     baseUrl(ctx, connection) {
       const baseUri = stringField(connection.metadata, 'baseUri');

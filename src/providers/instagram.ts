@@ -7,6 +7,7 @@ import {
   stringField,
   tokenEndpointCall,
 } from './common.ts';
+import { instagramMediaSync } from './instagram-sync.ts';
 import { callProvider, readTokenSet, requestTokenSet } from './oauth-http.ts';
 import { type ProviderDefinition, ProviderError } from './provider.ts';
 
@@ -102,6 +103,7 @@ export const instagram: ProviderDefinition = {
     return { ...tokens, refreshToken: null };
   },
 
+  syncs: [instagramMediaSync],
   proxy: apiBaseProxy(
     (status, body) => status === 401 || (status === 400 && /"code"\s*:\s*190\b/.test(body)),
   ),

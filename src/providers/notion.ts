@@ -10,6 +10,7 @@ import {
   tokenEndpointCall,
 } from './common.ts';
 import { isRecord } from './failure.ts';
+import { notionPagesSync } from './notion-sync.ts';
 import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
@@ -95,6 +96,10 @@ export const notion: ProviderDefinition = {
       allowEmpty: true,
     });
   },
+
+  syncs: [notionPagesSync],
+  // About 3 requests a second per connection (Notion answers 429 past it).
+  limits: { perConnection: { perSecond: 3 } },
 
   proxy: {
     ...apiBaseProxy(),

@@ -5,6 +5,7 @@
  * provider is one file here plus its simulator in src/sandbox/providers/.
  */
 
+import type { ProviderLimits } from '../syncs/call-limits.ts';
 import type { SyncDefinition } from '../syncs/definition.ts';
 import type { OAuthProviderName } from './index.ts';
 
@@ -189,6 +190,8 @@ export interface ProviderDefinition {
   /** The provider's syncs (src/syncs/definition.ts); none when absent. */
   // biome-ignore lint/suspicious/noExplicitAny: each sync has its own checkpoint type.
   syncs?: readonly SyncDefinition<any>[];
+  /** The provider's call limits, kept by its syncs' calls (src/syncs/call-limits.ts). */
+  limits?: ProviderLimits;
   proxy: {
     /**
      * Base URL of proxied calls for this connection (DocuSign: its base_uri + /restapi); proxied

@@ -17,6 +17,7 @@ import {
   type ProviderRuntime,
   type TokenSet,
 } from './provider.ts';
+import { tiktokVideosSync } from './tiktok-sync.ts';
 
 /**
  * TikTok (Login Kit v2). Quirks: the client is `client_key`, never client_id, in the authorize
@@ -84,6 +85,7 @@ export const tiktok: ProviderDefinition = {
     });
   },
 
+  syncs: [tiktokVideosSync],
   proxy: apiBaseProxy((status, body) => status === 401 || /"code"\s*:\s*"access_token_invalid"/.test(body)),
 };
 

@@ -14,6 +14,7 @@ import { isRecord } from './failure.ts';
 import { idTokenClaims } from './id-token.ts';
 import { callProvider, callProviderJson, readTokenSet } from './oauth-http.ts';
 import { type ProviderDefinition, ProviderError } from './provider.ts';
+import { xeroInvoicesSync } from './xero-sync.ts';
 
 /**
  * Xero. Quirks: HTTP Basic only; refresh tokens need the offline_access scope (always asked
@@ -128,6 +129,10 @@ export const xero: ProviderDefinition = {
       allowEmpty: true,
     });
   },
+
+  syncs: [xeroInvoicesSync],
+  // Per organisation, across every connection of the app: 5 calls in progress, 60 a minute.
+  limits: { perTenant: { header: 'xero-tenant-id', concurrent: 5, perMinute: 60 } },
 
   proxy: {
     ...apiBaseProxy(),

@@ -22,5 +22,8 @@ export function findSync(
 
 /** Whether any sync of the provider writes this model (the records API answers 404 otherwise). */
 export function providerHasModel(providerName: string, model: string): boolean {
-  return syncsOf(providerName).some((s) => s.models.some((m) => m.name === model));
+  // Any of the provider's syncs, whatever the scopes (TikTok's video.list is not a default scope).
+  if (!isOAuthProviderName(providerName)) return false;
+  const syncs = getProvider(providerName).syncs ?? [];
+  return syncs.some((s) => s.models.some((m) => m.name === model));
 }

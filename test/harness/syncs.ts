@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import { getRun, type SyncRunRow } from '../../src/syncs/run-store.ts';
+import { getRun, requestRun, type SyncRunRow } from '../../src/syncs/run-store.ts';
+import { executeRunSlice } from '../../src/syncs/runner.ts';
 import type { TestTether } from './tether.ts';
 
-// For the syncs' end-to-end tests: run a sync to its end through the engine, and read the records
-// back through the records API as a host app would.
+// Running syncs and reading their records back in the end-to-end sync tests.
 
 export interface RecordItem {
   id: string;
@@ -13,8 +13,15 @@ export interface RecordItem {
   deletedAt: string | null;
 }
 
-export async function waitForRun(t: TestTether, id: string): Promise<SyncRunRow> {
-  for (let i = 0; i < 600; i++) {
+/** Asks for a run through the engine (pg-boss) and waits for its end. */
+export async function runToEnd(t: TestTether, connectionId: string, syncName: string): Promise<SyncRunRow> {
+  const run = await t.syncs.startRun({ connectionId, syncName, trigger: 'test' });
+  return waitForRun(t, run.id);
+}
+
+export async function waitForRun(t: TestTether, id: string, timeoutMs = 120_000): Promise<SyncRunRow> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
     const run = await getRun(t.database.db, id);
     if (run && run.status !== 'running') return run;
     await sleep(100);
@@ -22,13 +29,36 @@ export async function waitForRun(t: TestTether, id: string): Promise<SyncRunRow>
   throw new Error(`run ${id} did not finish`);
 }
 
-export async function runToEnd(t: TestTether, connectionId: string, syncName: string): Promise<SyncRunRow> {
-  const run = await t.syncs.startRun({ connectionId, syncName, trigger: 'test' });
-  return waitForRun(t, run.id);
+/** Runs a sync in this process, outside pg-boss, as many times in parallel as asked. */
+export async function runSlicesInParallel(
+  t: TestTether,
+  runs: { connectionId: string; syncName: string }[],
+): Promise<SyncRunRow[]> {
+  const deps = {
+    db: t.database.db,
+    tokens: t.tokens,
+    sealer: t.sealer,
+    runtime: { fetch: (url: string | URL, init?: RequestInit) => fetch(url, init), now: () => new Date() },
+    logger: t.logger,
+  };
+  const ids = [];
+  for (const r of runs) ids.push((await requestRun(t.database.db, { ...r, trigger: 'test' })).run.id);
+  const stopping = new AbortController();
+  await Promise.all(
+    ids.map((id, i) =>
+      executeRunSlice(deps, id, {
+        owner: `parallel-${i}`,
+        leaseMs: 120_000,
+        sliceMs: 120_000,
+        stopping: stopping.signal,
+      }),
+    ),
+  );
+  return Promise.all(ids.map(async (id) => (await getRun(t.database.db, id))!));
 }
 
-/** Every record of the model after `cursor` (all of them without one), and the cursor to carry on from. */
-export async function readRecords(
+/** Every record of the model through the records API, from `cursor` on. */
+export async function readAll(
   t: TestTether,
   connectionId: string,
   model: string,
@@ -49,13 +79,13 @@ export async function readRecords(
   }
 }
 
-/** The live records (tombstones left out), id → what `pick` takes of their data. */
+/** The live records as id → pick(data). */
 export async function liveRecords(
   t: TestTether,
   connectionId: string,
   model: string,
   pick: (data: Record<string, unknown>) => unknown,
 ): Promise<Record<string, unknown>> {
-  const { items } = await readRecords(t, connectionId, model);
+  const { items } = await readAll(t, connectionId, model);
   return Object.fromEntries(items.filter((i) => !i.deletedAt).map((i) => [i.id, pick(i.data)]));
 }

@@ -1,6 +1,7 @@
 import type { SandboxState } from '../state.ts';
 import { googleCollectionKind } from './collection-kind.ts';
 import { type Mailbox, makeMailbox } from './gmail-mailbox.ts';
+import { RECORD_SET_KINDS } from './record-set-kinds.ts';
 
 /**
  * The datasets the control API can size and change, by `:provider/:model`. Each kind finds the
@@ -91,4 +92,5 @@ export const DATASET_KINDS: readonly DatasetKind[] = [
   googleCollectionKind('events'),
   googleCollectionKind('files'),
   googleCollectionKind('videos'),
+  ...RECORD_SET_KINDS,
 ];
