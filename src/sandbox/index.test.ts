@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OAUTH_PROVIDERS } from '../providers/index.ts';
 import {
   makeSandboxState,
@@ -94,8 +94,8 @@ describe('closing a host app', () => {
     const origin = await host.listen({ host: '127.0.0.1', port: 0 });
     state.faults.add({ endpoint: 'google.userinfo', action: { kind: 'hang' } });
     const pending = fetch(`${origin}/sandbox/google/oauth2/v3/userinfo`).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(state.hung.size).toBe(1);
+    // Under load the request may take more than a moment to arrive: wait until it hangs.
+    await vi.waitFor(() => expect(state.hung.size).toBe(1), { timeout: 5_000, interval: 20 });
     const started = performance.now();
     await host.close();
     expect(performance.now() - started).toBeLessThan(2000);
