@@ -26,7 +26,9 @@ import type { Metrics } from './metrics.ts';
 import type { ProviderRuntime } from './providers/provider.ts';
 import { recordsRoutes } from './syncs/records-routes.ts';
 import { providerHasModel } from './syncs/registry.ts';
+import { syncControlRoutes } from './syncs/sync-control-routes.ts';
 import type { SyncEngine } from './syncs/sync-jobs.ts';
+import { syncRunRoutes } from './syncs/sync-run-routes.ts';
 import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
@@ -129,6 +131,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(eventRoutes, { db, boss: deps.boss });
       await v1.register(domainRoutes, { db });
       await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
+      await v1.register(syncRunRoutes, { db });
+      if (deps.syncs)
+        await v1.register(syncControlRoutes, {
+          db,
+          tokens: deps.tokens,
+          syncs: deps.syncs,
+          now: deps.runtime.now,
+        });
       await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
     },
     { prefix: '/v1' },

@@ -18,6 +18,7 @@ import { makeMetrics } from './metrics.ts';
 import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
 import { makeWebhookSenderState, webhookSenderFacts } from './sandbox/webhooks/index.ts';
+import { startSyncSchedule } from './syncs/schedule.ts';
 import { type SyncEngine, startSyncJobs } from './syncs/sync-jobs.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
 import { type IngestPressure, makeIngestPressure } from './webhooks/ingest-pressure.ts';
@@ -44,7 +45,9 @@ export interface Tether {
   /** Writes the rejected-webhook counts held in memory to the audit log now. */
   rejections: Pick<RejectionAudit, 'flush'>;
   /** Sync runs: ask for one (the workers run it in the background). */
-  syncs: Pick<SyncEngine, 'startRun'>;
+  syncs: Pick<SyncEngine, 'startRun' | 'resetRun'>;
+  /** Runs one look at the sync schedule now (the cron job runs it every minute). */
+  syncSchedule: { tick: () => Promise<number> };
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -60,6 +63,8 @@ export interface StartOptions {
   /** How often job workers poll (seconds); tests shorten it. */
   jobPollingIntervalSeconds?: number;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** tether's clock (`runtime.now()`: token expiry, the sync schedule); tests move it. */
+  now?: () => Date;
   /** Called with the generated secrets' news, so `serve` can tell the person. */
   onGeneratedSecrets?: (news: { apiKey?: string; encryptionKey: boolean }) => void;
 }
@@ -110,7 +115,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       ? await seedSandbox(database.db, sealer, config.publicUrl)
       : undefined;
     let accepting = true;
-    const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
+    const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs, now: options.now });
     const tokens = makeTokenService({
       db: database.db,
       sealer,
@@ -146,6 +151,11 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     syncs = await startSyncJobs(
       boss,
       { db: database.db, tokens, sealer, runtime, logger },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
+    );
+    const syncSchedule = await startSyncSchedule(
+      boss,
+      { db: database.db, engine: syncs, now: runtime.now, logger },
       { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
     );
     const app = await buildApp({
@@ -187,6 +197,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       rejections,
       webhooks,
       syncs,
+      syncSchedule,
       logger,
       apiKey,
       url,

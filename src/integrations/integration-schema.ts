@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../providers/provider.ts';
+import { Frequency } from '../syncs/frequency.ts';
+import { providerSyncs } from '../syncs/registry.ts';
 
 /** Providers that push webhooks to tether rather than hold OAuth grants. */
 export const WEBHOOK_PROVIDERS = ['stripe', 'paypal', 'docusign-connect', 'gmail-pubsub'] as const;
@@ -9,6 +11,11 @@ export type ProviderName = OAuthProviderName | WebhookProviderName;
 export function isOAuthProvider(name: string): name is OAuthProviderName {
   return (OAUTH_PROVIDERS as readonly string[]).includes(name);
 }
+
+/** Per sync of the provider: how often the schedule runs it and whether it does, for every connection. */
+const IntegrationSyncSettings = z
+  .record(z.string().max(64), z.object({ frequency: Frequency.optional(), enabled: z.boolean().optional() }))
+  .describe('Per sync name: {frequency: "15m" | "1h" | "1d" …, enabled}; a connection can override both');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -30,6 +37,7 @@ export const IntegrationFields = z.object({
     .max(60 * 86_400)
     .optional(),
   notionVersion: z.string().max(20).optional(),
+  syncs: IntegrationSyncSettings.optional(),
   pkce: z.boolean().optional(),
   webhookSecrets: z.array(z.string().min(1).max(500)).min(1).max(10).optional(),
   webhookId: z.string().min(1).max(200).optional(),
@@ -67,6 +75,10 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
   if (isOAuthProvider(provider)) {
     if (!fields.clientId) return 'clientId is required for OAuth providers';
     if (!fields.clientSecret) return 'clientSecret is required for OAuth providers';
+    const unknownSync = Object.keys(fields.syncs ?? {}).find(
+      (name) => !providerSyncs(provider).some((s) => s.name === name),
+    );
+    if (unknownSync) return `syncs.${unknownSync} is not a sync of ${provider}`;
     if (provider === 'oauth2') {
       // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
       for (const name of ['authorizationUrl', 'tokenUrl']) {
@@ -75,6 +87,7 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
     }
     return undefined;
   }
+  if (fields.syncs) return `${provider} has no syncs`;
   switch (provider) {
     case 'stripe':
     case 'docusign-connect':

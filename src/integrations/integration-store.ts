@@ -39,6 +39,7 @@ const OPTION_FIELDS = [
   'refreshWindowSeconds',
   'notionVersion',
   'pkce',
+  'syncs',
 ] as const;
 
 export async function createIntegration(

@@ -30,6 +30,8 @@ export interface TestTetherOptions {
   env?: Record<string, string>;
   listen?: boolean;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** tether's clock (runtime.now()). */
+  now?: () => Date;
 }
 
 /** A whole tether on a fresh test database, with known keys and captured logs. */
@@ -52,6 +54,7 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     listen: options.listen ?? false,
     jobPollingIntervalSeconds: 0.5,
     publicPlugins: options.publicPlugins,
+    now: options.now,
   });
   return {
     ...tether,
