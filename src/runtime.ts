@@ -63,6 +63,8 @@ export interface StartOptions {
   /** How often job workers poll (seconds); tests shorten it. */
   jobPollingIntervalSeconds?: number;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Whether the sync schedule's cron runs (default true); tests look at the schedule by hand. */
+  syncScheduleCron?: boolean;
   /** tether's clock (`runtime.now()`: token expiry, the sync schedule); tests move it. */
   now?: () => Date;
   /** Called with the generated secrets' news, so `serve` can tell the person. */
@@ -156,7 +158,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     const syncSchedule = await startSyncSchedule(
       boss,
       { db: database.db, engine: syncs, now: runtime.now, logger },
-      { pollingIntervalSeconds: options.jobPollingIntervalSeconds },
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds, cron: options.syncScheduleCron },
     );
     const app = await buildApp({
       syncs,

@@ -102,7 +102,7 @@ async function runDueOf(deps: ScheduleDeps, candidate: Candidate, now: Date): Pr
 export async function startSyncSchedule(
   boss: PgBoss,
   deps: ScheduleDeps,
-  options: ScheduleOptions & { pollingIntervalSeconds?: number } = {},
+  options: ScheduleOptions & { pollingIntervalSeconds?: number; cron?: boolean } = {},
 ): Promise<{ tick: () => Promise<number> }> {
   await boss.createQueue(SCHEDULE_QUEUE, { policy: 'singleton' });
   const tick = async () => {
@@ -117,6 +117,6 @@ export async function startSyncSchedule(
       await tick();
     },
   );
-  await boss.schedule(SCHEDULE_QUEUE, '* * * * *');
+  if (options.cron !== false) await boss.schedule(SCHEDULE_QUEUE, '* * * * *');
   return { tick };
 }

@@ -48,7 +48,7 @@ export async function startSyncJobs(
   deps: RunnerDeps,
   options: SyncJobsOptions = {},
 ): Promise<SyncEngine> {
-  const owner = `${process.pid}:${randomUUID()}`;
+  const worker = `${process.pid}:${randomUUID()}`;
   const leaseMs = options.leaseMs ?? 120_000;
   const stopping = new AbortController();
   await boss.createQueue(SYNC_RUN_QUEUE, { retryLimit: 3, retryDelay: 5, expireInSeconds: 3600 });
@@ -102,7 +102,9 @@ export async function startSyncJobs(
     { ...polling, localConcurrency: options.concurrency ?? 2 },
     async ([job]) => {
       const result = await executeRunSlice(deps, job!.data.runId, {
-        owner,
+        // One owner per slice, not per process: two jobs of one run (a second request queues one
+        // while the first is not yet claimed) on this process's workers must not both hold it.
+        owner: `${worker}:${randomUUID()}`,
         leaseMs,
         sliceMs: options.sliceMs ?? 5 * 60_000,
         stopping: stopping.signal,
