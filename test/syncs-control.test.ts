@@ -4,6 +4,7 @@ import { runStatement, statement } from '../src/db/client.ts';
 import { mailboxOf } from '../src/sandbox/datasets/kinds.ts';
 import type { SandboxControl, SandboxServer } from '../src/sandbox/index.ts';
 import type { SyncRunView } from '../src/syncs/run-view.ts';
+import { GMAIL_MAILBOX_SYNC_QUEUE } from '../src/webhooks/effects/gmail-history.ts';
 import { connectThroughSandbox, createSandboxIntegration, startSandbox } from './harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from './harness/tether.ts';
 
@@ -437,6 +438,29 @@ describe('the sync schedule', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('Gmail push', () => {
+  it('runs the enabled connections of the mailbox and not a disabled one', async () => {
+    const enabled = await connected(3);
+    const disabled = await connected(3);
+    await api('PATCH', `/connections/${disabled}/syncs/${SYNC}`, { enabled: false });
+    const email = (await sandbox.control.accounts()).google[0]!.email;
+    await t.boss.send(GMAIL_MAILBOX_SYNC_QUEUE, {
+      integrationKey: 'pubsub',
+      emailAddress: email,
+      historyId: '1',
+    });
+    let pushed: SyncRunView | undefined;
+    for (let i = 0; i < 200 && !pushed; i++) {
+      pushed = (await runsOf(enabled)).find((r) => r.trigger === 'push');
+      if (!pushed) await sleep(100);
+    }
+    expect(pushed).toBeDefined();
+    for (const run of (await api('GET', '/sync-runs?status=running&limit=500')).json().items)
+      await waitForRun(run.id);
+    expect(await runsOf(disabled)).toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@ import { forgetCheckpoint } from './checkpoints.ts';
 import { findSync, syncsOf } from './registry.ts';
 import { createRun, findRunningRun, requestRun, type SyncRunRow } from './run-store.ts';
 import { executeRunSlice, type RunnerDeps } from './runner.ts';
+import { syncEnabled } from './sync-settings.ts';
 
 /**
  * The sync engine on pg-boss. `syncs.run` jobs carry a run id; any process's worker executes a
@@ -116,7 +117,12 @@ export async function startSyncJobs(
   // Gmail push: the mailbox has changes, so run the Gmail syncs of the connections reading it.
   await boss.work<GmailMailboxSyncJob>(GMAIL_MAILBOX_SYNC_QUEUE, polling, async ([job]) => {
     const rows = await deps.db
-      .select({ id: connections.id, provider: integrations.provider, scopes: integrations.scopes })
+      .select({
+        id: connections.id,
+        provider: integrations.provider,
+        scopes: integrations.scopes,
+        options: integrations.options,
+      })
       .from(connections)
       .innerJoin(integrations, eq(integrations.key, connections.integrationKey))
       .where(
@@ -127,7 +133,10 @@ export async function startSyncJobs(
       );
     for (const row of rows) {
       for (const sync of syncsOf(row.provider, row.scopes)) {
-        if (sync.pushQueues?.includes(GMAIL_MAILBOX_SYNC_QUEUE))
+        if (
+          sync.pushQueues?.includes(GMAIL_MAILBOX_SYNC_QUEUE) &&
+          (await syncEnabled(deps.db, row.id, sync, row.options))
+        )
           await startRun({ connectionId: row.id, syncName: sync.name, trigger: 'push' });
       }
     }

@@ -51,6 +51,20 @@ export function effectiveSettings(
   };
 }
 
+/** Whether the sync runs by itself (schedule, push) for this connection. */
+export async function syncEnabled(
+  db: Db,
+  connectionId: string,
+  sync: SyncDefinition,
+  integrationOptions: Record<string, unknown>,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ enabled: syncSchedules.enabled, frequencyMinutes: syncSchedules.frequencyMinutes })
+    .from(syncSchedules)
+    .where(and(eq(syncSchedules.connectionId, connectionId), eq(syncSchedules.syncName, sync.name)));
+  return effectiveSettings(sync, integrationOptions, row).enabled;
+}
+
 export function addMinutes(at: Date, minutes: number): Date {
   return new Date(at.getTime() + minutes * 60_000);
 }
