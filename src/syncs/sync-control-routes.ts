@@ -39,7 +39,9 @@ const SyncView = z.object({
   name: z.string(),
   models: z.array(z.string()).describe('The record models it writes: /v1/connections/:id/records/:model'),
   frequency: z.string().describe('How often the schedule runs it: "15m", "1h", "1d"'),
-  enabled: z.boolean().describe('Whether it runs by itself (schedule, provider push); a run can always be asked for'),
+  enabled: z
+    .boolean()
+    .describe('Whether it runs by itself (schedule, provider push); a run can always be asked for'),
   lastRun: SyncRunView.nullable(),
   nextRunAt: z
     .string()
