@@ -264,6 +264,7 @@ describe('PATCH /v1/connections/:id/syncs/:sync', () => {
       });
     expectError(await post({ 'calendar-events': { frequency: '1h' } }), 400, 'validation_failed');
     expectError(await post({ [SYNC]: { frequency: 'hourly' } }), 400, 'validation_failed');
+    expectError(await post({ [SYNC]: { frequency: '1h', every: '1h' } }), 400, 'validation_failed');
     expect((await post({ [SYNC]: { frequency: '1d', enabled: false } })).statusCode).toBe(201);
   });
 });

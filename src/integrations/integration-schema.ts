@@ -14,7 +14,11 @@ export function isOAuthProvider(name: string): name is OAuthProviderName {
 
 /** Per sync of the provider: how often the schedule runs it and whether it does, for every connection. */
 const IntegrationSyncSettings = z
-  .record(z.string().max(64), z.object({ frequency: Frequency.optional(), enabled: z.boolean().optional() }))
+  .record(
+    z.string().max(64),
+    // Strict: the unknown-fields check does not walk into a record's values.
+    z.strictObject({ frequency: Frequency.optional(), enabled: z.boolean().optional() }),
+  )
   .describe('Per sync name: {frequency: "15m" | "1h" | "1d" …, enabled}; a connection can override both');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });

@@ -13,9 +13,9 @@ import { addMinutes, claimDue, effectiveSettings, enroll, loadSchedules } from '
  * Each due (connection, sync) is taken with a compare-and-set on its `next_run_at` (moved to now +
  * its frequency) before its run is asked for, so two schedulers never both start it; and a run
  * asked for while one runs joins it (sync-jobs.ts). A disabled or no longer offered sync is moved
- * forward the same way, and looked at again one frequency later. A connection's new syncs (a new
- * connection, a sync added to its provider) are planned as due at once. The clock is tether's
- * (`runtime.now()`).
+ * forward the same way, and looked at again one frequency later. A new connection's syncs are due
+ * at once; a sync added to a provider later is planned, as due, the next time one of the
+ * connection's other syncs is. The clock is tether's (`runtime.now()`).
  */
 
 export const SCHEDULE_QUEUE = 'syncs.schedule';
