@@ -31,6 +31,11 @@ beforeAll(async () => {
     ...gmail,
     options: { syncs: { [SYNC]: { frequency: '15m' } } },
   });
+  await createSandboxIntegration(t, sandbox.server.url, {
+    key: 'gmail-off',
+    ...gmail,
+    options: { syncs: { [SYNC]: { enabled: false } } },
+  });
   // Google with its default scopes (profile): no Gmail scope, so no sync.
   await createSandboxIntegration(t, sandbox.server.url, { key: 'google-profile', provider: 'google' });
   accountId = (await sandbox.control.accounts()).google[0]!.sub;
@@ -367,6 +372,8 @@ describe('GET /v1/sync-runs and failed records', () => {
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.every((r) => r.status === 'partial')).toBe(true);
     expect((await api('GET', `/sync-runs?connectionId=${id}&status=partial`)).json().items).toEqual([]);
+    expect((await api('GET', `/sync-runs?connectionId=${id}&sync=${SYNC}`)).json().items).toHaveLength(2);
+    expect((await api('GET', `/sync-runs?connectionId=${id}&sync=other`)).json().items).toEqual([]);
     expectError(await api('GET', '/sync-runs?status=done'), 400, 'validation_failed');
     expectError(await api('GET', '/sync-runs?cursor=bogus'), 400, 'invalid_cursor');
     expectError(await api('GET', '/sync-runs/run_missing'), 404, 'not_found');
@@ -391,12 +398,15 @@ describe('the sync schedule', () => {
     expect(
       (await api('PATCH', `/connections/${disabled}/syncs/${SYNC}`, { enabled: false })).statusCode,
     ).toBe(200);
-    const ids = [hourly, quarterly, disabled];
+    const offForIntegration = await connected(5, { integration: 'gmail-off' });
+    expect(await syncOf(offForIntegration)).toMatchObject({ enabled: false, nextRunAt: null });
+    const ids = [hourly, quarterly, disabled, offForIntegration];
 
     await tick(ids);
     expect(await scheduledRuns(hourly)).toHaveLength(1);
     expect(await scheduledRuns(quarterly)).toHaveLength(1);
     expect(await scheduledRuns(disabled)).toHaveLength(0);
+    expect(await scheduledRuns(offForIntegration)).toHaveLength(0);
     expect((await scheduledRuns(hourly))[0]!.status).toBe('succeeded');
 
     // Nothing is due yet.
@@ -412,6 +422,7 @@ describe('the sync schedule', () => {
     await tick(ids);
     expect(await scheduledRuns(hourly)).toHaveLength(2);
     expect(await scheduledRuns(disabled)).toHaveLength(0);
+    expect(await scheduledRuns(offForIntegration)).toHaveLength(0);
 
     // Enabled again: it is due (its planned time passed while it was off).
     await api('PATCH', `/connections/${disabled}/syncs/${SYNC}`, { enabled: true });
