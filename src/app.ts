@@ -30,7 +30,9 @@ import type { Metrics } from './metrics.ts';
 import type { ProviderRuntime } from './providers/provider.ts';
 import { recordsRoutes } from './syncs/records-routes.ts';
 import { providerHasModel } from './syncs/registry.ts';
+import { syncControlRoutes } from './syncs/sync-control-routes.ts';
 import type { SyncEngine } from './syncs/sync-jobs.ts';
+import { syncRunRoutes } from './syncs/sync-run-routes.ts';
 import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
@@ -82,6 +84,13 @@ function apiRoutes(deps: AppDeps): RouteMount[] {
     (v1) => v1.register(eventRoutes, { db, boss: deps.boss, now: () => runtime.now() }),
     (v1) => v1.register(domainRoutes, { db }),
     (v1) => v1.register(recordsRoutes, { db, hasModel: providerHasModel }),
+    (v1) => v1.register(syncRunRoutes, { db }),
+    ...(deps.syncs
+      ? [
+          (v1: FastifyInstance) =>
+            v1.register(syncControlRoutes, { db, tokens, syncs: deps.syncs!, now: runtime.now }),
+        ]
+      : []),
     (v1) => v1.register(proxyRoutes, { sealer, runtime, tokens }),
   ];
 }

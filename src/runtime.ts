@@ -20,6 +20,7 @@ import { makeProviderRuntime } from './providers/runtime.ts';
 import { makeSandboxState, sandboxPlugin } from './sandbox/index.ts';
 import { makeWebhookSenderState, webhookSenderFacts } from './sandbox/webhooks/index.ts';
 import { registerStateMetrics } from './state-metrics.ts';
+import { startSyncSchedule } from './syncs/schedule.ts';
 import { type SyncEngine, startSyncJobs } from './syncs/sync-jobs.ts';
 import { makeTeardown, type Teardown } from './teardown.ts';
 import { makeInboxWriter } from './webhooks/inbox-writer.ts';
@@ -47,9 +48,11 @@ export interface Tether {
   /** Writes the rejected-webhook counts held in memory to the audit log now. */
   rejections: Pick<RejectionAudit, 'flush'>;
   /** Sync runs: ask for one (the workers run it in the background). */
-  syncs: Pick<SyncEngine, 'startRun'>;
+  syncs: Pick<SyncEngine, 'startRun' | 'resetRun'>;
   /** Renews the Gmail watches due now (the cron job runs it hourly). */
   gmailWatches: Awaited<ReturnType<typeof startGmailWatchRenewal>>;
+  /** Runs one look at the sync schedule now (the cron job runs it every minute). */
+  syncSchedule: { tick: () => Promise<number> };
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -65,6 +68,10 @@ export interface StartOptions {
   /** How often job workers poll (seconds); tests shorten it. */
   jobPollingIntervalSeconds?: number;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Whether the sync schedule's cron runs (default true); tests look at the schedule by hand. */
+  syncScheduleCron?: boolean;
+  /** tether's clock (`runtime.now()`: token expiry, the sync schedule); tests move it. */
+  now?: () => Date;
   /** Called with the generated secrets' news, so `serve` can tell the person. */
   onGeneratedSecrets?: (news: { apiKey?: string; encryptionKey: boolean }) => void;
 }
@@ -167,7 +174,7 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const { database, boss, sealer, logger } = core;
   const { db } = database;
   const polling = { pollingIntervalSeconds: options.jobPollingIntervalSeconds };
-  const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
+  const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs, now: options.now });
   const tokens = makeTokenService({ db, sealer, logger, runtime, leaseMs: config.refreshLeaseMs });
   const keepAlive = await startKeepAlive(boss, { db, tokens, logger }, polling);
   const retention = await startRetention(boss, { db, logger }, config, polling);
@@ -177,7 +184,12 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const syncs = await startSyncJobs(boss, { db, tokens, sealer, runtime, logger }, polling);
   teardown.add(() => syncs.stop());
   const gmailWatches = await startGmailWatchRenewal(boss, { db, tokens, sealer, runtime, logger }, polling);
-  return { runtime, tokens, keepAlive, retention, metrics, syncs, gmailWatches, ...webhooks };
+  const syncSchedule = await startSyncSchedule(
+    boss,
+    { db, engine: syncs, now: runtime.now, logger },
+    { ...polling, cron: options.syncScheduleCron },
+  );
+  return { runtime, tokens, keepAlive, retention, metrics, syncs, gmailWatches, syncSchedule, ...webhooks };
 }
 
 /** Webhooks in: the inbox writer, the processing workers, and the rejection counts. */

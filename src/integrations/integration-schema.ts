@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { getProvider, OAUTH_PROVIDERS } from '../providers/index.ts';
 import type { OAuthProviderName } from '../providers/provider.ts';
+import { Frequency } from '../syncs/frequency.ts';
+import { providerSyncs } from '../syncs/registry.ts';
 import {
   WEBHOOK_BODY_FIELDS,
   WEBHOOK_SOURCES,
@@ -14,6 +16,15 @@ export type ProviderName = OAuthProviderName | WebhookSource;
 export function isOAuthProvider(name: string): name is OAuthProviderName {
   return (OAUTH_PROVIDERS as readonly string[]).includes(name);
 }
+
+/** Per sync of the provider: how often the schedule runs it and whether it does, for every connection. */
+const IntegrationSyncSettings = z
+  .record(
+    z.string().max(64),
+    // Strict: the unknown-fields check does not walk into a record's values.
+    z.strictObject({ frequency: Frequency.optional(), enabled: z.boolean().optional() }),
+  )
+  .describe('Per sync name: {frequency: "15m" | "1h" | "1d" …, enabled}; a connection can override both');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -40,6 +51,7 @@ export const IntegrationFields = z.object({
     .string()
     .regex(/^projects\/[^/]{1,100}\/topics\/[^/]{1,255}$/, 'must be projects/<project>/topics/<topic>')
     .optional(),
+  syncs: IntegrationSyncSettings.optional(),
   pkce: z.boolean().optional(),
   /** Signing secrets (Stripe endpoint secrets, DocuSign Connect keys), sealed at rest. */
   webhookSecrets: z.array(z.string().min(1).max(500)).min(1).max(10).optional(),
@@ -64,11 +76,16 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
   if (isOAuthProvider(provider)) {
     if (!fields.clientId) return 'clientId is required for OAuth providers';
     if (!fields.clientSecret) return 'clientSecret is required for OAuth providers';
+    const unknownSync = Object.keys(fields.syncs ?? {}).find(
+      (name) => !providerSyncs(provider).some((s) => s.name === name),
+    );
+    if (unknownSync) return `syncs.${unknownSync} is not a sync of ${provider}`;
     for (const name of getProvider(provider).requiredEndpoints ?? []) {
       if (!fields.endpoints?.[name]) return `endpoints.${name} is required for the ${provider} provider`;
     }
     return undefined;
   }
+  if (fields.syncs) return `${provider} has no syncs`;
   const required = webhookSource(provider)?.requires ?? [];
   return required.find(({ field }) => (fields as Record<string, unknown>)[field] === undefined)?.message;
 }

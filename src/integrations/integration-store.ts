@@ -44,6 +44,7 @@ const OPTION_FIELDS = [
   'notionVersion',
   'gmailWatchTopic',
   'pkce',
+  'syncs',
 ] as const;
 
 /** The body fields webhook sources own, kept as given in `integrations.webhook`. */

@@ -30,6 +30,13 @@ export interface TestTetherOptions {
   env?: Record<string, string>;
   listen?: boolean;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** tether's clock (runtime.now()). */
+  now?: () => Date;
+  /**
+   * Whether the sync schedule's cron runs (default off: a connection is due at once, and a run
+   * the cron starts in the background would change what a test counts; call syncSchedule.tick()).
+   */
+  syncScheduleCron?: boolean;
 }
 
 /** A whole tether on a fresh test database, with known keys and captured logs. */
@@ -52,6 +59,8 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     listen: options.listen ?? false,
     jobPollingIntervalSeconds: 0.5,
     publicPlugins: options.publicPlugins,
+    now: options.now,
+    syncScheduleCron: options.syncScheduleCron ?? false,
   });
   return {
     ...tether,
