@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { connectRoutes } from './connections/connect-routes.ts';
 import { connectionRoutes } from './connections/connection-routes.ts';
+import type { ConnectionStore } from './connections/connection-store.ts';
 import { proxyRoutes } from './connections/proxy-routes.ts';
 import type { RedirectPolicy } from './connections/redirect-url.ts';
 import { slackMessageRoutes } from './connections/slack-messages.ts';
@@ -41,6 +42,7 @@ export interface AppDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   tokens: TokenService;
+  connections: ConnectionStore;
   metrics: Metrics;
   inbox: InboxWriter;
   rejections: RejectionAudit;
@@ -123,13 +125,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(connectionRoutes, {
         ...shared,
         tokens: deps.tokens,
+        connections: deps.connections,
         redirectPolicy: deps.redirectPolicy,
       });
-      await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
+      await v1.register(slackMessageRoutes, { ...shared, connections: deps.connections });
       await v1.register(eventRoutes, { db, boss: deps.boss });
       await v1.register(domainRoutes, { db });
       await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
-      await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
+      await v1.register(proxyRoutes, {
+        sealer: deps.sealer,
+        runtime: deps.runtime,
+        tokens: deps.tokens,
+        connections: deps.connections,
+      });
     },
     { prefix: '/v1' },
   );

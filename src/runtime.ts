@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import type { ConnectionChanges } from './connections/connection-changes.ts';
+import { type ConnectionStore, openConnectionStore } from './connections/connection-store.ts';
 import { startKeepAlive } from './connections/keep-alive.ts';
 import { makeTokenService, type TokenService } from './connections/token-service.ts';
 import { makeSealer, type Sealer } from './crypto/seal.ts';
@@ -35,6 +37,9 @@ export interface Tether {
   boss: PgBoss;
   sealer: Sealer;
   tokens: TokenService;
+  connections: ConnectionStore;
+  /** The token cache's change listener (absent when TETHER_TOKEN_CACHE_SIZE=0). */
+  connectionChanges: ConnectionChanges | undefined;
   /** Processes inbox events now (the workers do it in the background). */
   webhooks: Pick<WebhookProcessing, 'processEvent' | 'processEvents'>;
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
@@ -103,6 +108,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
   let pressure: IngestPressure | undefined;
   let rejections: RejectionAudit | undefined;
   let syncs: SyncEngine | undefined;
+  let connectionChanges: ConnectionChanges | undefined;
   try {
     await migrate(database);
     boss = await startBoss(database, logger);
@@ -111,12 +117,23 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       : undefined;
     let accepting = true;
     const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
+    const withCache = await openConnectionStore({
+      database,
+      sealer,
+      logger,
+      runtime,
+      cacheSize: config.tokenCacheSize,
+      maxStalenessMs: config.tokenCacheMaxStalenessMs,
+    });
+    connectionChanges = withCache.changes;
+    const connections = withCache.store;
     const tokens = makeTokenService({
       db: database.db,
       sealer,
       logger,
       runtime,
       leaseMs: config.refreshLeaseMs,
+      connections,
     });
     const keepAlive = await startKeepAlive(
       boss,
@@ -160,6 +177,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       sealer,
       runtime,
       tokens,
+      connections,
       publicUrl: config.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
       redirectPolicy: { allowedOrigins: config.allowedRedirectOrigins, production: config.production },
@@ -175,6 +193,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     const url = options.listen === false ? '' : await app.listen({ port: config.port, host: config.host });
     const startedBoss = boss;
     const startedRejections = rejections;
+    const startedChanges = connectionChanges;
     let stopping: Promise<void> | undefined;
     return {
       app,
@@ -182,6 +201,8 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       boss,
       sealer,
       tokens,
+      connections,
+      connectionChanges,
       keepAlive,
       retention,
       rejections,
@@ -197,6 +218,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
           await startedRejections.stop();
           syncs?.stop();
           await stopBoss(startedBoss, config.shutdownTimeoutMs);
+          await startedChanges?.stop();
           pressure?.stop();
           if (!options.database) await database.close();
           opened.release();
@@ -206,6 +228,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     };
   } catch (error) {
     pressure?.stop();
+    await connectionChanges?.stop().catch(() => {});
     await rejections?.stop().catch(() => {});
     if (boss) await stopBoss(boss, 1000).catch(() => {});
     if (!options.database) await database.close().catch(() => {});

@@ -7,9 +7,9 @@ import { connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
+import type { ConnectionStore } from './connection-store.ts';
 import { openCredentials } from './credentials.ts';
-import { grantLostError, markGrantLost } from './grant-lost.ts';
-import type { TokenService } from './token-service.ts';
+import { grantLostError } from './grant-lost.ts';
 
 /**
  * POST /v1/connections/:id/slack/messages — posts through the connection's
@@ -26,7 +26,7 @@ export interface SlackDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   logger: Logger;
-  tokens: TokenService;
+  connections: ConnectionStore;
   /** Waits between attempts; tests shorten it. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -57,7 +57,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
       },
     },
     async (request) => {
-      const { row, provider } = await deps.tokens.load(request.params.id);
+      const { row, provider } = await deps.connections.load(request.params.id);
       if (row.status === 'disconnected')
         throw new AppError('not_connected', 'This Slack connection was disconnected.');
       if (row.status === 'reauthorization_required') {
@@ -98,8 +98,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
           const reason = text || `http_${status}`;
           // Only the credentials this call used: a reconnect meanwhile brought a new webhook.
           throw (
-            (await markGrantLost(
-              deps.db,
+            (await deps.connections.markGrantLost(
               {
                 connectionId: row.id,
                 provider: provider.name,
