@@ -1,6 +1,9 @@
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { eq } from 'drizzle-orm';
+import Fastify from 'fastify';
 import { connections } from '../src/db/schema.ts';
+import { requireApiKey } from '../src/http/auth.ts';
 import {
   connectThroughSandbox,
   createSandboxIntegration,
@@ -9,17 +12,46 @@ import {
 import { type Backend, backends, machine, percentile, printTable, withBenchTether } from './harness.ts';
 
 /**
- * Token access benchmark: fresh-token throughput and latency over HTTP, and
- * the single-flight burst (1,000 callers the moment a token expires). Run:
- * `npm run bench` (add DATABASE_URL=postgres://… for the PostgreSQL row).
+ * Token access benchmark: fresh-token throughput and latency over HTTP, with
+ * the token cache off and on, beside the ceiling (a bare Fastify route behind
+ * the same API-key check, answering static JSON, measured in the same run),
+ * and the single-flight burst (1,000 callers the moment a token expires). Run:
+ * `npm run bench` (add DATABASE_URL=postgres://… for the PostgreSQL rows).
+ * The last line is the PostgreSQL run with the cache on, when there is one.
  */
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 32;
 const BURST = 1000;
 
-async function run(backend: Backend) {
+/** Requests per second of a bare authenticated route on this machine, now. */
+async function ceiling(): Promise<{ perSecond: number; p99Ms: number }> {
+  const apiKey = 'tk_ceiling_0123456789abcdef';
+  const app = Fastify({ logger: false });
+  await app.register(async (v1) => {
+    requireApiKey(v1, apiKey);
+    v1.get('/v1/static', async () => ({ accessToken: 'static-token', expiresAt: null }));
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const load = await autocannon({
+      url: `${url}/v1/static`,
+      headers: { authorization: `Bearer ${apiKey}` },
+      connections: CONNECTIONS,
+      duration: DURATION_SECONDS,
+      workers: 1,
+    });
+    return { perSecond: Math.round(load.requests.average), p99Ms: load.latency.p99 };
+  } finally {
+    await app.close();
+  }
+}
+
+async function run(backend: Backend, cacheSize: string, ceilingPerSecond: number) {
   const sandbox = await startSandbox();
   try {
-    return await withBenchTether(backend, {}, async (tether) => {
+    // Logged as in production (info: a line per request in and out), to nowhere.
+    const env = { TETHER_TOKEN_CACHE_SIZE: cacheSize, TETHER_LOG_LEVEL: 'info' };
+    return await withBenchTether(backend, env, async (tether) => {
       // Reuse the test harness's helpers: they speak inject(), which needs only app and auth.
       const t = { ...tether, auth: { authorization: `Bearer ${tether.apiKey}` } } as never;
       await createSandboxIntegration(t, sandbox.server.url, {
@@ -38,7 +70,7 @@ async function run(backend: Backend) {
       const load = await autocannon({
         url,
         headers,
-        connections: 32,
+        connections: CONNECTIONS,
         duration: DURATION_SECONDS,
         workers: 1,
       });
@@ -48,6 +80,7 @@ async function run(backend: Backend) {
         .update(connections)
         .set({ expiresAt: new Date(Date.now() - 1000) })
         .where(eq(connections.id, connectionId!));
+      await tether.connectionChanges?.fence(); // this process's cache has heard of it
       await sandbox.control.resetCalls();
       const started = performance.now();
       const times = await Promise.all(
@@ -64,7 +97,10 @@ async function run(backend: Backend) {
       return {
         bench: 'tokens',
         backend,
+        cache: cacheSize === '0' ? 'off' : 'on',
         tokensPerSecond: Math.round(load.requests.average),
+        ceilingPerSecond,
+        ceilingRatio: Math.round((load.requests.average / ceilingPerSecond) * 100) / 100,
         p50Ms: load.latency.p50,
         p99Ms: load.latency.p99,
         errors,
@@ -78,9 +114,28 @@ async function run(backend: Backend) {
   }
 }
 
-console.log(`tokens benchmark on ${machine()}; ${DURATION_SECONDS}s at 32 connections; burst of ${BURST}`);
+console.log(
+  `tokens benchmark on ${machine()}; ${DURATION_SECONDS}s at ${CONNECTIONS} connections; burst of ${BURST}; load average ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')}`,
+);
 const results = [];
-for (const backend of backends()) results.push(await run(backend));
+const cacheSizes = (process.env.BENCH_TOKEN_CACHE_SIZES ?? '0,10000').split(',');
+for (const backend of backends()) {
+  for (const cacheSize of cacheSizes) {
+    // The ceiling right before each row, so each ratio compares moments of the same load.
+    const bare = await ceiling();
+    console.log(
+      `ceiling before ${backend}, cache ${cacheSize}: ${bare.perSecond} requests/s, p99 ${bare.p99Ms} ms`,
+    );
+    results.push(await run(backend, cacheSize, bare.perSecond));
+  }
+}
+console.log(
+  `load average after: ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')}`,
+);
 if (!process.env.DATABASE_URL) console.log('(PostgreSQL skipped: set DATABASE_URL to a server to add it)');
 printTable('access-token', results);
 for (const result of results) console.log(JSON.stringify(result));
