@@ -81,7 +81,9 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
       const loaded = cached?.loaded ?? (await deps.connections.load(id));
       const target = proxyTarget(apiBaseOf(loaded), path);
       let token = await deps.tokens.getAccessToken(id);
-      let upstream = await callProvider(request, loaded, cached?.credentials, target, token.accessToken);
+      // Its access token is all the cache holds; the proxied call needs no other secret.
+      const opened = cached && { accessToken: cached.accessToken, refreshToken: null };
+      let upstream = await callProvider(request, loaded, opened, target, token.accessToken);
       if (await upstream.isAuthFailure()) {
         token = await deps.tokens.replaceRejectedToken(id, token.accessToken);
         upstream = await callProvider(request, loaded, undefined, target, token.accessToken);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeTokenCache } from './token-cache.ts';
 
 function entry(id: string, integrationKey = 'xero') {
-  return { loaded: { id }, credentials: { accessToken: `at-${id}`, refreshToken: null }, integrationKey };
+  return { loaded: { id }, accessToken: `at-${id}`, integrationKey };
 }
 
 function cacheOf(size: number, maxStalenessMs = 1_000) {
@@ -17,7 +17,7 @@ describe('the token cache', () => {
     const { cache } = cacheOf(2);
     cache.put('a', entry('a'), cache.epoch());
     cache.put('b', entry('b'), cache.epoch());
-    expect(cache.get('a')?.credentials.accessToken).toBe('at-a'); // a is now the most recent
+    expect(cache.get('a')?.accessToken).toBe('at-a'); // a is now the most recent
     cache.put('c', entry('c'), cache.epoch());
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBeDefined();

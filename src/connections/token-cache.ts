@@ -1,5 +1,3 @@
-import type { Credentials } from './credentials.ts';
-
 /**
  * Each connection's opened access token, in memory: the hot path of
  * GET /v1/connections/:id/access-token and the proxy's auth, with no
@@ -26,7 +24,8 @@ import type { Credentials } from './credentials.ts';
  */
 export interface CachedConnection<L> {
   loaded: L;
-  credentials: Credentials;
+  /** The opened access token alone: the refresh token and other secrets stay sealed. */
+  accessToken: string;
   integrationKey: string;
 }
 

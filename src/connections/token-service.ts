@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
 import { type ConnectionStore, type LoadedConnection, makeConnectionStore } from './connection-store.ts';
-import { type Credentials, openCredentials } from './credentials.ts';
+import { openCredentials } from './credentials.ts';
 import { makeRefreshFlight } from './refresh-flight.ts';
 import { canRenew } from './refresh-policy.ts';
 import { type FreshToken, makeTokenAnswers } from './token-answers.ts';
@@ -55,7 +55,7 @@ export function makeTokenService(deps: TokenServiceDeps) {
   });
 
   /** The cached connection of `id` when its token is still fresh for the margin. */
-  function cached(id: string): { loaded: LoadedConnection; credentials: Credentials } | undefined {
+  function cached(id: string): { loaded: LoadedConnection; accessToken: string } | undefined {
     const hit = cache.get(id);
     if (!hit || needsRefresh(hit.loaded, undefined)) return undefined;
     return hit;
@@ -65,7 +65,8 @@ export function makeTokenService(deps: TokenServiceDeps) {
   function remember(loaded: LoadedConnection, epoch: number): FreshToken {
     const credentials = openCredentials(sealer, loaded.row);
     if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
-    cache.put(loaded.row.id, { loaded, credentials, integrationKey: loaded.row.integrationKey }, epoch);
+    const { accessToken } = credentials;
+    cache.put(loaded.row.id, { loaded, accessToken, integrationKey: loaded.row.integrationKey }, epoch);
     return { accessToken: credentials.accessToken, expiresAt: loaded.row.expiresAt };
   }
 
@@ -73,7 +74,7 @@ export function makeTokenService(deps: TokenServiceDeps) {
   async function getAccessToken(id: string, options: { force?: boolean } = {}): Promise<FreshToken> {
     if (!options.force) {
       const hit = cached(id);
-      if (hit) return { accessToken: hit.credentials.accessToken, expiresAt: hit.loaded.row.expiresAt };
+      if (hit) return { accessToken: hit.accessToken, expiresAt: hit.loaded.row.expiresAt };
     }
     const epoch = cache.epoch();
     const loaded = await store.load(id);
