@@ -33,8 +33,11 @@ export interface ConnectionChanges {
   readonly listening: boolean;
   /** Resolves once every change committed before the call has reached the sink. */
   fence(): Promise<void>;
-  /** Test hook: stops receiving announcements without flushing, as if they were lost on the way. */
-  muteForTest(): Promise<void>;
+  /**
+   * Test hook: stops receiving announcements without flushing, as if they were lost on the way.
+   * The function it answers listens again (flushing, as after a reconnect).
+   */
+  muteForTest(): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +81,10 @@ export async function listenForConnectionChanges(
       fence: () => fenceThrough(notifyThroughPool, () => unlisten !== undefined),
       async muteForTest() {
         await unlisten?.();
+        return async () => {
+          unlisten = await client.listen(CHANGES_CHANNEL, receive);
+          sink.setListening(true);
+        };
       },
       async stop() {
         sink.setListening(false);
@@ -156,7 +163,13 @@ async function listenOnPostgres(
     },
     fence: () => fence(() => client !== undefined),
     async muteForTest() {
-      await client?.query(`unlisten ${CHANGES_CHANNEL}`);
+      const muted = client;
+      await muted?.query(`unlisten ${CHANGES_CHANNEL}`);
+      return async () => {
+        if (client !== muted || !muted) return; // reconnected meanwhile: listening already
+        await muted.query(`listen ${CHANGES_CHANNEL}`);
+        sink.setListening(true);
+      };
     },
     async stop() {
       stopped = true;
