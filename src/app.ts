@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { connectRoutes } from './connections/connect-routes.ts';
 import { connectionRoutes } from './connections/connection-routes.ts';
+import type { ConnectionStore } from './connections/connection-store.ts';
 import { connectionSummaryRoutes } from './connections/connection-summary-route.ts';
 import { proxyRoutes } from './connections/proxy-routes.ts';
 import type { RedirectPolicy } from './connections/redirect-url.ts';
@@ -47,6 +48,7 @@ export interface AppDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   tokens: TokenService;
+  connections: ConnectionStore;
   metrics: Metrics;
   inbox: InboxWriter;
   rejections: RejectionAudit;
@@ -73,14 +75,15 @@ type RouteMount = (scope: FastifyInstance) => PromiseLike<unknown>;
 /** The operator API, under /v1 behind the API key. */
 function apiRoutes(deps: AppDeps): RouteMount[] {
   const { db } = deps.database;
-  const { sealer, runtime, logger, publicUrl, tokens } = deps;
+  const { sealer, runtime, logger, publicUrl, tokens, connections } = deps;
   const shared = { db, sealer, runtime, logger, publicUrl };
   return [
     (v1) => v1.register(auditRoutes, { db }),
     (v1) => v1.register(integrationRoutes, shared),
     (v1) => v1.register(connectionSummaryRoutes, { db }),
-    (v1) => v1.register(connectionRoutes, { ...shared, tokens, redirectPolicy: deps.redirectPolicy }),
-    (v1) => v1.register(slackMessageRoutes, { ...shared, tokens }),
+    (v1) =>
+      v1.register(connectionRoutes, { ...shared, tokens, connections, redirectPolicy: deps.redirectPolicy }),
+    (v1) => v1.register(slackMessageRoutes, { ...shared, connections }),
     (v1) => v1.register(eventRoutes, { db, boss: deps.boss, now: () => runtime.now() }),
     (v1) => v1.register(domainRoutes, { db }),
     (v1) => v1.register(recordsRoutes, { db, hasModel: providerHasModel }),
@@ -91,7 +94,7 @@ function apiRoutes(deps: AppDeps): RouteMount[] {
             v1.register(syncControlRoutes, { db, tokens, syncs: deps.syncs!, now: runtime.now }),
         ]
       : []),
-    (v1) => v1.register(proxyRoutes, { sealer, runtime, tokens }),
+    (v1) => v1.register(proxyRoutes, { sealer, runtime, tokens, connections }),
   ];
 }
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import type { ConnectionChanges } from './connections/connection-changes.ts';
+import { type ConnectionStore, openConnectionStore } from './connections/connection-store.ts';
 import { startKeepAlive } from './connections/keep-alive.ts';
 import { makeTokenService, type TokenService } from './connections/token-service.ts';
 import { makeSealer, type Sealer } from './crypto/seal.ts';
@@ -39,6 +41,9 @@ export interface Tether {
   boss: PgBoss;
   sealer: Sealer;
   tokens: TokenService;
+  connections: ConnectionStore;
+  /** The token cache's change listener (absent when TETHER_TOKEN_CACHE_SIZE=0). */
+  connectionChanges: ConnectionChanges | undefined;
   /** Processes inbox events now (the workers do it in the background). */
   webhooks: Pick<WebhookProcessing, 'processEvent' | 'processEvents'>;
   /** Runs one keep-alive sweep now (the cron job runs it every minute). */
@@ -175,7 +180,25 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const { db } = database;
   const polling = { pollingIntervalSeconds: options.jobPollingIntervalSeconds };
   const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs, now: options.now });
-  const tokens = makeTokenService({ db, sealer, logger, runtime, leaseMs: config.refreshLeaseMs });
+  // Connections' reads and writes, with the access-token cache that notifications keep coherent.
+  const { store: connections, changes: connectionChanges } = await openConnectionStore({
+    database,
+    sealer,
+    logger,
+    runtime,
+    cacheSize: config.tokenCacheSize,
+    maxStalenessMs: config.tokenCacheMaxStalenessMs,
+  });
+  // Stops listening before the database closes (the teardown runs last-added first).
+  teardown.add(() => connectionChanges?.stop() ?? Promise.resolve());
+  const tokens = makeTokenService({
+    db,
+    sealer,
+    logger,
+    runtime,
+    leaseMs: config.refreshLeaseMs,
+    connections,
+  });
   const keepAlive = await startKeepAlive(boss, { db, tokens, logger }, polling);
   const retention = await startRetention(boss, { db, logger }, config, polling);
   const metrics = makeMetrics();
@@ -189,7 +212,19 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
     { db, engine: syncs, now: runtime.now, logger },
     { ...polling, cron: options.syncScheduleCron },
   );
-  return { runtime, tokens, keepAlive, retention, metrics, syncs, gmailWatches, syncSchedule, ...webhooks };
+  return {
+    runtime,
+    connections,
+    connectionChanges,
+    tokens,
+    keepAlive,
+    retention,
+    metrics,
+    syncs,
+    gmailWatches,
+    syncSchedule,
+    ...webhooks,
+  };
 }
 
 /** Webhooks in: the inbox writer, the processing workers, and the rejection counts. */

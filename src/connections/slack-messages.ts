@@ -8,9 +8,9 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type ProviderDefinition, ProviderError, type ProviderRuntime } from '../providers/provider.ts';
 import { postToIncomingWebhook, WEBHOOK_ATTEMPTS, type WebhookPostOptions } from '../providers/slack.ts';
+import type { ConnectionStore } from './connection-store.ts';
 import { openCredentials } from './credentials.ts';
-import { grantLostError, markGrantLost } from './grant-lost.ts';
-import type { TokenService } from './token-service.ts';
+import { grantLostError } from './grant-lost.ts';
 
 /**
  * POST /v1/connections/:id/slack/messages — posts through the connection's incoming webhook URL
@@ -25,7 +25,7 @@ export interface SlackDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   logger: Logger;
-  tokens: TokenService;
+  connections: ConnectionStore;
   /** Waits between attempts; tests shorten it. */
   sleep?: WebhookPostOptions['sleep'];
 }
@@ -55,7 +55,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
       },
     },
     async (request) => {
-      const { row, provider } = await deps.tokens.load(request.params.id);
+      const { row, provider } = await deps.connections.load(request.params.id);
       if (row.status === 'disconnected')
         throw new AppError('not_connected', 'This Slack connection was disconnected.');
       if (row.status === 'reauthorization_required') {
@@ -99,8 +99,7 @@ async function answerFor(
     return new AppError('validation_failed', `Slack refused the message (${reason}).`);
   if (failure.kind === 'permanent') {
     // Only the credentials this call used: a reconnect meanwhile brought a new webhook.
-    const marked = await markGrantLost(
-      deps.db,
+    const marked = await deps.connections.markGrantLost(
       {
         connectionId: row.id,
         provider: provider.name,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cacheSettingsFromEnvironment } from './tether.ts';
 
 /** A `tether serve` in its own process, for tests of several instances on one database. */
 export interface TetherProcess {
@@ -14,6 +15,7 @@ export function spawnTether(env: Record<string, string>): Promise<TetherProcess>
     PORT: '0',
     TETHER_SANDBOX: '0',
     TETHER_LOG_LEVEL: 'warn',
+    ...cacheSettingsFromEnvironment(),
     ...env,
   });
 }

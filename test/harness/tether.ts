@@ -39,6 +39,19 @@ export interface TestTetherOptions {
   syncScheduleCron?: boolean;
 }
 
+/**
+ * The token cache settings of the test run (`TETHER_TOKEN_CACHE_SIZE=0 npx vitest run …` runs a
+ * file with the cache off), for every tether a test starts, in-process or not.
+ */
+export function cacheSettingsFromEnvironment(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of ['TETHER_TOKEN_CACHE_SIZE', 'TETHER_TOKEN_CACHE_MAX_STALENESS_MS']) {
+    const value = process.env[name];
+    if (value !== undefined) settings[name] = value;
+  }
+  return settings;
+}
+
 /** A whole tether on a fresh test database, with known keys and captured logs. */
 export async function startTestTether(options: TestTetherOptions = {}): Promise<TestTether> {
   const apiKey = `tk_test_${randomBytes(12).toString('hex')}`;
@@ -49,6 +62,7 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     PORT: '0',
     TETHER_LOG_LEVEL: 'info',
     TETHER_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...cacheSettingsFromEnvironment(),
     ...options.env,
   });
   const logs = new LogCapture();
