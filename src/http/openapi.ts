@@ -19,7 +19,7 @@ const TAGS = [
   { name: 'gmail', description: 'Gmail mailboxes watched through Pub/Sub' },
   {
     name: 'syncs',
-    description: 'Provider data copied in by syncs, read in change order (Gmail messages so far)',
+    description: 'Provider data copied in by syncs (schedules, runs, failed records), read in change order',
   },
   { name: 'audit', description: 'Every state change, newest first' },
   { name: 'connect', description: 'What an end user’s browser visits to connect an account (no API key)' },
@@ -47,7 +47,7 @@ export async function installOpenApi(app: FastifyInstance, publicUrl: string): P
         title: 'tether',
         version: '0.1.0',
         description:
-          'OAuth connections that stay fresh and inbound webhooks processed exactly once. ' +
+          'OAuth connections that stay fresh, inbound webhooks processed exactly once, provider data synced incrementally. ' +
           'Every /v1 route needs `Authorization: Bearer $TETHER_API_KEY`; every error is `{"error": {"code", "message"}}`.',
       },
       servers: [{ url: publicUrl }],

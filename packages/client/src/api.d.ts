@@ -1477,6 +1477,650 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/{id}/syncs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The syncs a connection offers, with their settings, last run and next scheduled run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Whether it runs by itself (schedule, provider push); a run can always be asked for */
+                                enabled: boolean;
+                                /** @description How often the schedule runs it: "15m", "1h", "1d" */
+                                frequency: string;
+                                lastRun: {
+                                    connectionId: string;
+                                    counts: {
+                                        /** @description Records turned into tombstones */
+                                        deleted: number;
+                                        /** @description Records that could not be mapped or stored (see failed records) */
+                                        failed: number;
+                                        /** @description Records new to the store */
+                                        imported: number;
+                                        /** @description Changes older than the stored version, not applied */
+                                        skipped: number;
+                                        /** @description Records fetched again with the same content */
+                                        unchanged: number;
+                                        /** @description Stored records whose content changed */
+                                        updated: number;
+                                    };
+                                    createdAt: string;
+                                    /** @description Why the run failed (status failed) */
+                                    error: {
+                                        code: string;
+                                        message: string;
+                                    } | null;
+                                    finishedAt: string | null;
+                                    id: string;
+                                    /** @description Provider pages committed so far (a progress measure while running) */
+                                    pages: number;
+                                    startedAt: string | null;
+                                    /** @enum {string} */
+                                    status: "running" | "succeeded" | "partial" | "failed";
+                                    sync: string;
+                                    /** @description What asked for the run: api, schedule, push, reset */
+                                    trigger: string;
+                                } | null;
+                                /** @description The record models it writes: /v1/connections/:id/records/:model */
+                                models: string[];
+                                name: string;
+                                /** @description When the schedule runs it next; null when disabled or the connection cannot sync */
+                                nextRunAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `validation_failed` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/syncs/{sync}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Enable or disable a sync’s schedule, or change its frequency, for this connection
+         * @description A shorter frequency takes effect at once (the next run comes no later than now plus the new frequency); a longer one after the run already planned.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    sync: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description null: inherit the integration’s setting again */
+                        enabled?: boolean | null;
+                        /** @description "15m", "1h", "1d" (1 minute to 30 days); null: inherit the integration’s or the default */
+                        frequency?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Whether it runs by itself (schedule, provider push); a run can always be asked for */
+                            enabled: boolean;
+                            /** @description How often the schedule runs it: "15m", "1h", "1d" */
+                            frequency: string;
+                            lastRun: {
+                                connectionId: string;
+                                counts: {
+                                    /** @description Records turned into tombstones */
+                                    deleted: number;
+                                    /** @description Records that could not be mapped or stored (see failed records) */
+                                    failed: number;
+                                    /** @description Records new to the store */
+                                    imported: number;
+                                    /** @description Changes older than the stored version, not applied */
+                                    skipped: number;
+                                    /** @description Records fetched again with the same content */
+                                    unchanged: number;
+                                    /** @description Stored records whose content changed */
+                                    updated: number;
+                                };
+                                createdAt: string;
+                                /** @description Why the run failed (status failed) */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                id: string;
+                                /** @description Provider pages committed so far (a progress measure while running) */
+                                pages: number;
+                                startedAt: string | null;
+                                /** @enum {string} */
+                                status: "running" | "succeeded" | "partial" | "failed";
+                                sync: string;
+                                /** @description What asked for the run: api, schedule, push, reset */
+                                trigger: string;
+                            } | null;
+                            /** @description The record models it writes: /v1/connections/:id/records/:model */
+                            models: string[];
+                            name: string;
+                            /** @description When the schedule runs it next; null when disabled or the connection cannot sync */
+                            nextRunAt: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`, `invalid_json` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`, `unknown_sync` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `payload_too_large` */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unsupported_media_type` */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/connections/{id}/syncs/{sync}/failed-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Records the sync could not map or store, with their error (retried by every run) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page, exactly as returned; omit it for the first page */
+                    cursor?: string;
+                    /** @description Items per page (1–500) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    sync: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Runs that failed to store it */
+                                attempts: number;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                };
+                                firstFailedAt: string;
+                                /** @description The record's id at the provider */
+                                id: string;
+                                lastFailedAt: string;
+                                lastRunId: string | null;
+                                model: string;
+                            }[];
+                            /** @description Pass as cursor for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `invalid_cursor`, `validation_failed` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`, `unknown_sync` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/syncs/{sync}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forget the sync’s checkpoint and run a full pass (the records are kept): 202 with the run
+         * @description The full pass compares every record with the stored one, so the records API still tells what changed; records the complete pass did not see become tombstones. 409 sync_running while a run is going on.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    sync: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connectionId: string;
+                            counts: {
+                                /** @description Records turned into tombstones */
+                                deleted: number;
+                                /** @description Records that could not be mapped or stored (see failed records) */
+                                failed: number;
+                                /** @description Records new to the store */
+                                imported: number;
+                                /** @description Changes older than the stored version, not applied */
+                                skipped: number;
+                                /** @description Records fetched again with the same content */
+                                unchanged: number;
+                                /** @description Stored records whose content changed */
+                                updated: number;
+                            };
+                            createdAt: string;
+                            /** @description Why the run failed (status failed) */
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description Provider pages committed so far (a progress measure while running) */
+                            pages: number;
+                            startedAt: string | null;
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "partial" | "failed";
+                            sync: string;
+                            /** @description What asked for the run: api, schedule, push, reset */
+                            trigger: string;
+                        };
+                    };
+                };
+                /** @description `validation_failed` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`, `unknown_sync` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_connected`, `reauthorization_required`, `sync_running` */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/syncs/{sync}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a sync now: 202 with the new run, or the one already running (joined) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    sync: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connectionId: string;
+                            counts: {
+                                /** @description Records turned into tombstones */
+                                deleted: number;
+                                /** @description Records that could not be mapped or stored (see failed records) */
+                                failed: number;
+                                /** @description Records new to the store */
+                                imported: number;
+                                /** @description Changes older than the stored version, not applied */
+                                skipped: number;
+                                /** @description Records fetched again with the same content */
+                                unchanged: number;
+                                /** @description Stored records whose content changed */
+                                updated: number;
+                            };
+                            createdAt: string;
+                            /** @description Why the run failed (status failed) */
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description Provider pages committed so far (a progress measure while running) */
+                            pages: number;
+                            startedAt: string | null;
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "partial" | "failed";
+                            sync: string;
+                            /** @description What asked for the run: api, schedule, push, reset */
+                            trigger: string;
+                        };
+                    };
+                };
+                /** @description `validation_failed` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`, `unknown_sync` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_connected`, `reauthorization_required` */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections/summary": {
         parameters: {
             query?: never;
@@ -2135,6 +2779,7 @@ export interface paths {
                         extraAuthorizeParams?: {
                             [key: string]: string;
                         };
+                        gmailWatchTopic?: string;
                         key: string;
                         notionVersion?: string;
                         paypal?: {
@@ -2161,6 +2806,14 @@ export interface paths {
                         rotatesRefreshTokens?: boolean;
                         scopes?: string[];
                         scopeSeparator?: string;
+                        /** @description Per sync name: {frequency: "15m" | "1h" | "1d" …, enabled}; a connection can override both */
+                        syncs?: {
+                            [key: string]: {
+                                enabled?: boolean;
+                                /** @description How often the schedule runs the sync: "15m", "1h", "1d" (1 minute to 30 days) */
+                                frequency?: string;
+                            };
+                        };
                         /** @enum {string} */
                         tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post";
                         webhookId?: string;
@@ -2474,6 +3127,7 @@ export interface paths {
                         extraAuthorizeParams?: {
                             [key: string]: string;
                         };
+                        gmailWatchTopic?: string;
                         notionVersion?: string;
                         paypal?: {
                             allowedCertHosts?: string[];
@@ -2497,6 +3151,14 @@ export interface paths {
                         rotatesRefreshTokens?: boolean;
                         scopes?: string[];
                         scopeSeparator?: string;
+                        /** @description Per sync name: {frequency: "15m" | "1h" | "1d" …, enabled}; a connection can override both */
+                        syncs?: {
+                            [key: string]: {
+                                enabled?: boolean;
+                                /** @description How often the schedule runs the sync: "15m", "1h", "1d" (1 minute to 30 days) */
+                                frequency?: string;
+                            };
+                        };
                         /** @enum {string} */
                         tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post";
                         webhookId?: string;
@@ -3588,6 +4250,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sync runs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    connectionId?: string;
+                    /** @description The nextCursor of the previous page, exactly as returned; omit it for the first page */
+                    cursor?: string;
+                    /** @description Items per page (1–500) */
+                    limit?: number;
+                    status?: "running" | "succeeded" | "partial" | "failed";
+                    sync?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                connectionId: string;
+                                counts: {
+                                    /** @description Records turned into tombstones */
+                                    deleted: number;
+                                    /** @description Records that could not be mapped or stored (see failed records) */
+                                    failed: number;
+                                    /** @description Records new to the store */
+                                    imported: number;
+                                    /** @description Changes older than the stored version, not applied */
+                                    skipped: number;
+                                    /** @description Records fetched again with the same content */
+                                    unchanged: number;
+                                    /** @description Stored records whose content changed */
+                                    updated: number;
+                                };
+                                createdAt: string;
+                                /** @description Why the run failed (status failed) */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                id: string;
+                                /** @description Provider pages committed so far (a progress measure while running) */
+                                pages: number;
+                                startedAt: string | null;
+                                /** @enum {string} */
+                                status: "running" | "succeeded" | "partial" | "failed";
+                                sync: string;
+                                /** @description What asked for the run: api, schedule, push, reset */
+                                trigger: string;
+                            }[];
+                            /** @description Pass as cursor for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `invalid_cursor`, `validation_failed` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sync-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sync run: status, counts, timings, error, and a sample of its failed records */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connectionId: string;
+                            counts: {
+                                /** @description Records turned into tombstones */
+                                deleted: number;
+                                /** @description Records that could not be mapped or stored (see failed records) */
+                                failed: number;
+                                /** @description Records new to the store */
+                                imported: number;
+                                /** @description Changes older than the stored version, not applied */
+                                skipped: number;
+                                /** @description Records fetched again with the same content */
+                                unchanged: number;
+                                /** @description Stored records whose content changed */
+                                updated: number;
+                            };
+                            createdAt: string;
+                            /** @description Why the run failed (status failed) */
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description Up to 10 records that failed in this run and still fail; all of them: /v1/connections/:id/syncs/:sync/failed-records */
+                            failedRecords: {
+                                /** @description Runs that failed to store it */
+                                attempts: number;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                };
+                                firstFailedAt: string;
+                                /** @description The record's id at the provider */
+                                id: string;
+                                lastFailedAt: string;
+                                lastRunId: string | null;
+                                model: string;
+                            }[];
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description Provider pages committed so far (a progress measure while running) */
+                            pages: number;
+                            startedAt: string | null;
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "partial" | "failed";
+                            sync: string;
+                            /** @description What asked for the run: api, schedule, push, reset */
+                            trigger: string;
+                        };
+                    };
+                };
+                /** @description `validation_failed` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized` */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited` */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal_error` */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/{integrationKey}": {
         parameters: {
             query?: never;
@@ -3695,7 +4603,7 @@ export interface components {
                  * @description Stable, snake_case: see docs/errors.md
                  * @enum {string}
                  */
-                code: "bad_request" | "invalid_json" | "validation_failed" | "invalid_cursor" | "invalid_proxy_path" | "unauthorized" | "invalid_signature" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "not_connected" | "reauthorization_required" | "proxy_not_configured" | "refresh_not_supported" | "refresh_too_early" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "header_fields_too_large" | "internal_error" | "bad_gateway" | "integration_misconfigured" | "refresh_failed_transient" | "service_unavailable";
+                code: "bad_request" | "invalid_json" | "validation_failed" | "invalid_cursor" | "invalid_proxy_path" | "unauthorized" | "invalid_signature" | "forbidden" | "not_found" | "unknown_sync" | "method_not_allowed" | "request_timeout" | "conflict" | "not_connected" | "reauthorization_required" | "proxy_not_configured" | "refresh_not_supported" | "refresh_too_early" | "sync_running" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "header_fields_too_large" | "internal_error" | "bad_gateway" | "integration_misconfigured" | "refresh_failed_transient" | "service_unavailable";
                 /** @description A sentence for a person */
                 message: string;
             };

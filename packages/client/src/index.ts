@@ -35,6 +35,10 @@ export type InboxEvent = Json<'/v1/events', 'get'>['items'][number];
 export type InboxEventWithPayload = Json<'/v1/events/{id}', 'get'>;
 export type AuditEntry = Json<'/v1/audit', 'get'>['items'][number];
 export type SyncedRecord = Json<'/v1/connections/{id}/records/{model}', 'get'>['items'][number];
+export type ConnectionSync = Json<'/v1/connections/{id}/syncs', 'get'>['items'][number];
+export type SyncRun = Json<'/v1/sync-runs', 'get'>['items'][number];
+export type SyncRunWithFailures = Json<'/v1/sync-runs/{id}', 'get'>;
+export type FailedRecord = Json<'/v1/connections/{id}/syncs/{sync}/failed-records', 'get'>['items'][number];
 
 type Query<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
   parameters: { query?: infer Q };
@@ -100,6 +104,47 @@ export function createTetherClient(options: TetherClientOptions) {
         paginate((cursor) => data(api.GET('/v1/events', { params: { query: { ...query, cursor } } }))),
       get: (eventId: string) => data(api.GET('/v1/events/{id}', { params: id(eventId) })),
       replay: (eventId: string) => data(api.POST('/v1/events/{id}/replay', { params: id(eventId) })),
+    },
+    syncs: {
+      /** The syncs a connection offers, with their settings and last run. */
+      list: (connectionId: string) =>
+        data(api.GET('/v1/connections/{id}/syncs', { params: id(connectionId) })).then((page) => page.items),
+      update: (
+        connectionId: string,
+        sync: string,
+        body: Body<'/v1/connections/{id}/syncs/{sync}', 'patch'>,
+      ) =>
+        data(
+          api.PATCH('/v1/connections/{id}/syncs/{sync}', {
+            params: { path: { id: connectionId, sync } },
+            body,
+          }),
+        ),
+      /** Starts a run (or joins the running one). */
+      run: (connectionId: string, sync: string) =>
+        data(
+          api.POST('/v1/connections/{id}/syncs/{sync}/run', { params: { path: { id: connectionId, sync } } }),
+        ),
+      /** Forgets the checkpoint: the next run is a full pass (records are kept). */
+      reset: (connectionId: string, sync: string) =>
+        data(
+          api.POST('/v1/connections/{id}/syncs/{sync}/reset', {
+            params: { path: { id: connectionId, sync } },
+          }),
+        ),
+      failedRecords: (connectionId: string, sync: string) =>
+        paginate((cursor) =>
+          data(
+            api.GET('/v1/connections/{id}/syncs/{sync}/failed-records', {
+              params: { path: { id: connectionId, sync }, query: { cursor } },
+            }),
+          ),
+        ),
+    },
+    syncRuns: {
+      list: (query: Query<'/v1/sync-runs', 'get'> = {}) =>
+        paginate((cursor) => data(api.GET('/v1/sync-runs', { params: { query: { ...query, cursor } } }))),
+      get: (runId: string) => data(api.GET('/v1/sync-runs/{id}', { params: id(runId) })),
     },
     audit: (query: Query<'/v1/audit', 'get'> = {}) =>
       paginate((cursor) => data(api.GET('/v1/audit', { params: { query: { ...query, cursor } } }))),

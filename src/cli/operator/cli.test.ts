@@ -50,6 +50,11 @@ describe('tether operator CLI', () => {
     sandbox = await startSandbox();
     t = await startTestTether({ listen: true });
     await createSandboxIntegration(t, sandbox.server.url, { key: 'google', provider: 'google' });
+    await createSandboxIntegration(t, sandbox.server.url, {
+      key: 'gmail',
+      provider: 'gmail',
+      sandboxProvider: 'google',
+    });
     connectionId = (
       await connectThroughSandbox(t, sandbox.control, { integration: 'google', endUserId: 'cli-1' })
     ).connectionId!;
@@ -156,6 +161,29 @@ describe('tether operator CLI', () => {
     const denied = await connectWith('cli-4', 'deny');
     expect(denied.code).toBe(1);
     expect(denied.stdout).toMatch(/failed: access_denied/);
+  }, 60_000);
+
+  it("lists a connection's syncs, runs one to its end with progress, and shows the run", async () => {
+    const account = (await sandbox.control.accounts()).google[0]!.sub;
+    await sandbox.control.sizeDataset('google', 'messages', { account, count: 250, seed: 'cli' });
+    const gmail = (
+      await connectThroughSandbox(t, sandbox.control, { integration: 'gmail', endUserId: 'cli-sync' })
+    ).connectionId!;
+    const list = await tether(['syncs', 'list', gmail]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/gmail-messages\s+messages\s+true/);
+    const run = await tether(['syncs', 'run', gmail, 'gmail-messages']);
+    expect(run.code, run.stderr).toBe(0);
+    // Not a terminal: plain progress lines, the last one the end.
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^succeeded\s+\d+ pages, 250 records \(250 new/);
+    const runs = JSON.parse((await tether(['sync-runs', 'list', '--connection', gmail, '--json'])).stdout);
+    expect(runs[0]).toMatchObject({ sync: 'gmail-messages', status: 'succeeded', counts: { imported: 250 } });
+    const show = await tether(['sync-runs', 'show', runs[0].id]);
+    expect(show.stdout).toMatch(/^imported\s+250$/m);
+    expect((await tether(['syncs', 'run', gmail, 'no-such-sync'])).stderr).toMatch(/^tether: unknown_sync: /);
+    const reset = await tether(['syncs', 'reset', gmail, 'gmail-messages', '--json']);
+    expect(reset.code, reset.stderr).toBe(0);
   }, 60_000);
 
   it('lists, shows and replays inbound events, and tails the audit log', async () => {
