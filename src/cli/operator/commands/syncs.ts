@@ -37,7 +37,10 @@ function runDetails(run: SyncRun): [string, unknown][] {
 /** One line of progress: a bar on a terminal (redrawn in place), a plain line otherwise. */
 function progress(out: Output, interactive: boolean, run: SyncRun, done: boolean): void {
   const text = `${run.status.padEnd(9)} ${run.pages} pages, ${records(run)} records (${run.counts.imported} new, ${run.counts.updated} updated, ${run.counts.deleted} deleted, ${run.counts.failed} failed)`;
-  if (!interactive) return out.line(text);
+  if (!interactive) {
+    out.line(text);
+    return;
+  }
   const spin = '|/-\\'[run.pages % 4];
   const width = 20;
   const filled = done ? width : run.pages % (width + 1);
