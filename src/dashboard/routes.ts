@@ -14,6 +14,7 @@ import { connectionPage } from './pages/connection.ts';
 import { connectionsPage } from './pages/connections.ts';
 import { inboxEventPage, inboxPage } from './pages/inbox.ts';
 import { overviewPage } from './pages/overview.ts';
+import { syncRunPage, syncRunsPage } from './pages/sync-runs.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 import { readDashboardCookie, SESSION_COOKIE } from './session-cookie.ts';
 import { type DashboardSession, makeSessionStore } from './session-store.ts';
@@ -113,6 +114,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
       show('/dashboard/connections/:id', connectionPage);
       show('/dashboard/inbox', inboxPage);
       show('/dashboard/inbox/:id', inboxEventPage);
+      show('/dashboard/sync-runs', syncRunsPage);
+      show('/dashboard/sync-runs/:id', syncRunPage);
       show('/dashboard/audit', auditPage);
 
       guarded.post('/dashboard/sign-out', { schema: { hide: true } }, (request, reply) =>

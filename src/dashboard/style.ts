@@ -36,6 +36,7 @@ button.danger { border-color:var(--bad); color:var(--bad); }
 button.link { border:0; padding:0; color:var(--muted); background:none; }
 .actions { display:flex; flex-wrap:wrap; gap:.5rem; margin:.75rem 0; }
 .filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:end; margin-bottom:.75rem; }
+code.data { font-size:.8rem; overflow-wrap:anywhere; color:var(--muted); }
 pre { overflow:auto; background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.75rem; font-size:.85rem; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; margin:0; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; overflow-wrap:anywhere; }

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserAvailable, freePort, launchBrowser, screenshot } from '../harness/browser.ts';
-import { createSandboxIntegration, startSandbox } from '../harness/sandbox-connect.ts';
+import { connectThroughSandbox, createSandboxIntegration, startSandbox } from '../harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from '../harness/tether.ts';
 import { createWebhookIntegration, waitForEvent } from '../harness/webhooks.ts';
 
@@ -29,6 +29,11 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
       env: { PORT: String(port), TETHER_ADMIN_PASSWORD: ADMIN_PASSWORD, TETHER_WEBHOOK_MAX_ATTEMPTS: '1' },
     });
     await createSandboxIntegration(t, sandbox.server.url, { key: 'google', provider: 'google' });
+    await createSandboxIntegration(t, sandbox.server.url, {
+      key: 'gmail',
+      provider: 'gmail',
+      sandboxProvider: 'google',
+    });
     await createWebhookIntegration(t, { key: 'stripe', provider: 'stripe', webhookSecrets: [STRIPE_SECRET] });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -121,10 +126,46 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await screenshot(page, 'audit-log');
   });
 
+  it("runs a sync from a connection's page and shows the run's counts", async () => {
+    const account = (await sandbox.control.accounts()).google[1]!.sub;
+    await sandbox.control.sizeDataset('google', 'messages', { account, count: 120, seed: 'browser' });
+    const { connectionId } = await connectThroughSandbox(t, sandbox.control, {
+      integration: 'gmail',
+      endUserId: 'browser-sync',
+      account,
+    });
+    await page.goto(`${base}/dashboard/connections/${connectionId}`);
+    await page.click('button:has-text("Run now")');
+    await expect.poll(() => page.locator('.notice').textContent()).toContain('sync run was started');
+    await screenshot(page, 'connection-syncs');
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${base}/dashboard/sync-runs?connectionId=${connectionId}`);
+          return page.locator('td .badge').first().textContent();
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('succeeded');
+    await screenshot(page, 'sync-runs');
+    await page.click(`a[href^="/dashboard/sync-runs/"]`);
+    expect(await page.locator('.card', { hasText: 'imported' }).locator('.figure').textContent()).toBe('120');
+    await screenshot(page, 'sync-run');
+    await page.goto(`${base}/dashboard/connections/${connectionId}?model=messages`);
+    expect(await page.locator('h2', { hasText: 'Records: messages' }).count()).toBe(1);
+    await screenshot(page, 'connection-records');
+  });
+
   it('fits a phone: no page is wider than the screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await phone.context().addCookies(await page.context().cookies());
-    for (const path of ['/dashboard', '/dashboard/connections', '/dashboard/inbox', '/dashboard/audit']) {
+    for (const path of [
+      '/dashboard',
+      '/dashboard/connections',
+      '/dashboard/inbox',
+      '/dashboard/sync-runs',
+      '/dashboard/audit',
+    ]) {
       await phone.goto(`${base}${path}`);
       const width = await phone.evaluate('document.documentElement.scrollWidth');
       expect(width, path).toBeLessThanOrEqual(390);

@@ -89,7 +89,7 @@ ${
               ['Id', 'Last change', 'Changed at', 'Data'],
               records.body.items.map(
                 (r) =>
-                  html`<tr><td>${r.id}</td><td>${badge(r.lastAction)}</td><td>${when(r.lastModifiedAt)}</td><td><pre>${JSON.stringify(r.data, null, 1).slice(0, 600)}</pre></td></tr>`,
+                  html`<tr><td>${r.id}</td><td>${badge(r.lastAction)}</td><td>${when(r.lastModifiedAt)}</td><td><code class="data">${truncate(JSON.stringify(r.data), 240)}</code></td></tr>`,
               ),
             )
           : emptyState(records.status === 200 ? 'No record of this model yet.' : errorOf(records).message)
@@ -108,4 +108,9 @@ ${
     : emptyState('Nothing recorded yet.')
 }`,
   };
+}
+
+/** A record's data on one line, cut to `max` characters (the API gives it whole). */
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
