@@ -1,12 +1,19 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { useSandboxTether } from '../test/harness/sandbox-tether.ts';
+import { runToEnd } from '../test/harness/syncs.ts';
 import { createWebhookIntegration, waitForEvent } from '../test/harness/webhooks.ts';
 
 // /metrics, scraped as Prometheus would (with the key), after real work: a connection, a refresh,
 // a webhook. Each figure is read back by name and labels.
 
-const env = useSandboxTether([{ key: 'google', provider: 'google' }], { endUserPrefix: 'metrics' });
+const env = useSandboxTether(
+  [
+    { key: 'google', provider: 'google' },
+    { key: 'gmail', provider: 'gmail', sandboxProvider: 'google' },
+  ],
+  { endUserPrefix: 'metrics' },
+);
 
 async function scrape(): Promise<string> {
   const res = await env.t.app.inject({ method: 'GET', url: '/metrics', headers: env.t.auth });
@@ -45,6 +52,39 @@ describe('GET /metrics', () => {
     expect(sample(text, 'tether_connections', { status: 'reauthorization_required' })).toBeGreaterThanOrEqual(
       1,
     );
+  });
+
+  it('counts token refreshes by provider and outcome, with their duration', async () => {
+    const id = await env.connect('google');
+    await env.t.app.inject({ method: 'POST', url: `/v1/connections/${id}/refresh`, headers: env.t.auth });
+    let text = await scrape();
+    const ok =
+      sample(text, 'tether_token_refreshes_total', { provider: 'google', outcome: 'succeeded' }) ?? 0;
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'tether_token_refresh_duration_seconds_count', { provider: 'google' }),
+    ).toBeGreaterThanOrEqual(ok);
+    await env.control.revoke({ accountId: (await env.row(id)).providerAccountId, provider: 'google' });
+    await env.t.app.inject({ method: 'POST', url: `/v1/connections/${id}/refresh`, headers: env.t.auth });
+    text = await scrape();
+    expect(
+      sample(text, 'tether_token_refreshes_total', { provider: 'google', outcome: 'permanent' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts sync runs and their records by outcome', async () => {
+    const account = (await env.control.accounts()).google[0]!.sub;
+    await env.control.sizeDataset('google', 'messages', { account, count: 30, seed: 'metrics' });
+    const id = await env.connect('gmail');
+    const run = await runToEnd(env.t, id, 'gmail-messages');
+    expect(run.status).toBe('succeeded');
+    const text = await scrape();
+    expect(
+      sample(text, 'tether_sync_runs', { sync: 'gmail-messages', status: 'succeeded' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'tether_sync_records', { sync: 'gmail-messages', outcome: 'imported' }),
+    ).toBeGreaterThanOrEqual(30);
   });
 
   it('times HTTP requests by route template, never by raw URL', async () => {

@@ -40,5 +40,32 @@ export function makeMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
-  return { registry, webhooks, inboxBatch, authFailures, httpRejected, httpDuration };
+  const tokenRefreshes = new Counter({
+    name: 'tether_token_refreshes_total',
+    help: 'Calls to providers’ token endpoints to refresh, by provider and outcome (succeeded, or the failure: permanent, transient, ...)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+  });
+  const tokenRefreshDuration = new Histogram({
+    name: 'tether_token_refresh_duration_seconds',
+    help: 'How long providers’ token endpoints took to answer a refresh',
+    labelNames: ['provider'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const observeRefresh = (provider: string, outcome: string, seconds: number) => {
+    tokenRefreshes.inc({ provider, outcome });
+    tokenRefreshDuration.observe({ provider }, seconds);
+  };
+  return {
+    registry,
+    webhooks,
+    inboxBatch,
+    authFailures,
+    httpRejected,
+    httpDuration,
+    tokenRefreshes,
+    tokenRefreshDuration,
+    observeRefresh,
+  };
 }

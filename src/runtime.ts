@@ -180,6 +180,8 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const { db } = database;
   const polling = { pollingIntervalSeconds: options.jobPollingIntervalSeconds };
   const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs, now: options.now });
+  const metrics = makeMetrics();
+  registerStateMetrics(metrics.registry, { db, boss });
   // Connections' reads and writes, with the access-token cache that notifications keep coherent.
   const { store: connections, changes: connectionChanges } = await openConnectionStore({
     database,
@@ -198,11 +200,10 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
     runtime,
     leaseMs: config.refreshLeaseMs,
     connections,
+    onRefreshCall: metrics.observeRefresh,
   });
   const keepAlive = await startKeepAlive(boss, { db, tokens, logger }, polling);
   const retention = await startRetention(boss, { db, logger }, config, polling);
-  const metrics = makeMetrics();
-  registerStateMetrics(metrics.registry, { db, boss });
   const webhooks = await startWebhooks(config, options, { ...core, metrics }, teardown);
   const syncs = await startSyncJobs(boss, { db, tokens, sealer, runtime, logger }, polling);
   teardown.add(() => syncs.stop());

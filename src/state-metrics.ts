@@ -1,7 +1,7 @@
-import { count, min, sql } from 'drizzle-orm';
+import { count, min, sql, sum } from 'drizzle-orm';
 import { Gauge, type Registry } from 'prom-client';
 import type { Db } from './db/client.ts';
-import { connections, webhookEvents } from './db/schema.ts';
+import { connections, syncRuns, webhookEvents } from './db/schema.ts';
 import type { PgBoss } from './jobs/boss.ts';
 
 /**
@@ -49,6 +49,43 @@ export function registerStateMetrics(registry: Registry, deps: { db: Db; boss: P
         this.set({ queue: queue.name, state: 'queued' }, queue.queuedCount);
         this.set({ queue: queue.name, state: 'active' }, queue.activeCount);
       }
+    },
+  });
+  new Gauge({
+    name: 'tether_sync_runs',
+    help: 'Sync runs by sync and status (running, succeeded, partial, failed), as stored',
+    labelNames: ['sync', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db
+        .select({ sync: syncRuns.syncName, status: syncRuns.status, n: count() })
+        .from(syncRuns)
+        .groupBy(syncRuns.syncName, syncRuns.status);
+      for (const row of rows) this.set({ sync: row.sync, status: row.status }, Number(row.n));
+    },
+  });
+  new Gauge({
+    name: 'tether_sync_records',
+    help: 'Records the stored sync runs handled, by sync and outcome (imported, updated, unchanged, deleted, skipped, failed)',
+    labelNames: ['sync', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db
+        .select({
+          sync: syncRuns.syncName,
+          imported: sum(syncRuns.imported),
+          updated: sum(syncRuns.updated),
+          unchanged: sum(syncRuns.unchanged),
+          deleted: sum(syncRuns.deleted),
+          skipped: sum(syncRuns.skipped),
+          failed: sum(syncRuns.failed),
+        })
+        .from(syncRuns)
+        .groupBy(syncRuns.syncName);
+      for (const { sync, ...outcomes } of rows)
+        for (const [outcome, n] of Object.entries(outcomes)) this.set({ sync, outcome }, Number(n ?? 0));
     },
   });
 }

@@ -45,6 +45,8 @@ export interface RefreshFlightDeps {
   answers: TokenAnswers;
   leaseMs: number;
   waitMs: number;
+  /** Told of every refresh call to a provider: its outcome (`succeeded` or the failure's kind) and duration. */
+  onRefreshCall?: (provider: string, outcome: string, seconds: number) => void;
 }
 
 export function makeRefreshFlight(deps: RefreshFlightDeps) {
@@ -120,9 +122,14 @@ export function makeRefreshFlight(deps: RefreshFlightDeps) {
       }
       const ctx = integrationContext(sealer, loaded.integration);
       let tokens: TokenSet;
+      const started = performance.now();
+      const observe = (outcome: string) =>
+        deps.onRefreshCall?.(provider.name, outcome, (performance.now() - started) / 1000);
       try {
         tokens = await provider.refreshAccessToken(ctx, runtime, connectionContext(row, credentials));
+        observe('succeeded');
       } catch (error) {
+        observe(error instanceof ProviderError ? error.kind : 'error');
         const retried = await retryWithPreviousToken(loaded, credentials, error);
         if (!retried) {
           released = true;

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
 import { type ConnectionStore, type LoadedConnection, makeConnectionStore } from './connection-store.ts';
 import { openCredentials } from './credentials.ts';
-import { makeRefreshFlight } from './refresh-flight.ts';
+import { makeRefreshFlight, type RefreshFlightDeps } from './refresh-flight.ts';
 import { canRenew } from './refresh-policy.ts';
 import { type FreshToken, makeTokenAnswers } from './token-answers.ts';
 
@@ -34,6 +34,8 @@ export interface TokenServiceDeps {
   waitMs?: number;
   /** The connections and their token cache; absent: a store of its own, without a cache. */
   connections?: ConnectionStore;
+  /** Told of every call to a provider's token endpoint (metrics). */
+  onRefreshCall?: RefreshFlightDeps['onRefreshCall'];
 }
 
 export type TokenService = ReturnType<typeof makeTokenService>;
@@ -52,6 +54,7 @@ export function makeTokenService(deps: TokenServiceDeps) {
     answers,
     leaseMs: deps.leaseMs ?? 30_000,
     waitMs: deps.waitMs ?? 20_000,
+    onRefreshCall: deps.onRefreshCall,
   });
 
   /** The cached connection of `id` when its token is still fresh for the margin. */
