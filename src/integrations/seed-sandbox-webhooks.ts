@@ -18,6 +18,9 @@ import { getIntegrationRow, openWebhookSecrets } from './integration-store.ts';
  *   settings are rewritten every start, with URLs built from the public URL.
  * Safe when several instances start at once: each secret is written only where none (or a
  * published one) is stored, and every instance uses what the database holds.
+ *
+ * Against a sandbox running alone (TETHER_SANDBOX_URL), the sandbox holds the secrets and its
+ * control API tells them (`facts.secrets`): those are stored instead, whatever was there.
  */
 
 /** What earlier versions seeded and published: a database still holding one gets a new secret. */
@@ -32,15 +35,22 @@ export async function seedSandboxWebhookSources(
   sealer: Sealer,
   facts: WebhookSenderFacts,
 ): Promise<SandboxWebhookSecrets> {
-  const stripe = await seedSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', stripeSecret);
-  const docusignConnect = await seedSigningSecret(
-    db,
-    sealer,
-    'sandbox-docusign-connect',
-    'docusign-connect',
-    () => randomBytes(32).toString('base64'),
-  );
-  const paypalWebhookId = await seedPaypal(db, facts);
+  const given = facts.secrets;
+  const stripe = given
+    ? await storeSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', given.stripe)
+    : await seedSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', stripeSecret);
+  const docusignConnect = given
+    ? await storeSigningSecret(
+        db,
+        sealer,
+        'sandbox-docusign-connect',
+        'docusign-connect',
+        given.docusignConnect,
+      )
+    : await seedSigningSecret(db, sealer, 'sandbox-docusign-connect', 'docusign-connect', () =>
+        randomBytes(32).toString('base64'),
+      );
+  const paypalWebhookId = await seedPaypal(db, facts, given?.paypalWebhookId);
   await seedGmailPubsub(db, facts);
   return { stripe, docusignConnect, paypalWebhookId };
 }
@@ -84,16 +94,39 @@ async function seedSigningSecret(
   throw new Error(`could not seed the webhook secret of the sandbox integration "${key}"`);
 }
 
+/** The sandbox's own secret, stored as the only one (a sandbox running alone decides it). */
+async function storeSigningSecret(
+  db: Db,
+  sealer: Sealer,
+  key: string,
+  provider: string,
+  secret: string,
+): Promise<string> {
+  const sealed = sealer.seal(JSON.stringify([secret]), sealContext.integrationWebhookSecrets(key));
+  await db
+    .insert(integrations)
+    .values({ key, provider, webhook: { secretsCount: 1 }, webhookSecretsSealed: sealed })
+    .onConflictDoUpdate({
+      target: integrations.key,
+      set: {
+        webhookSecretsSealed: sealed,
+        webhook: sql`${integrations.webhook} || '{"secretsCount": 1}'::jsonb`,
+        updatedAt: sql`now()`,
+      },
+    });
+  return secret;
+}
+
 function sameSealed(row: IntegrationRow) {
   return row.webhookSecretsSealed === null
     ? isNull(integrations.webhookSecretsSealed)
     : eq(integrations.webhookSecretsSealed, row.webhookSecretsSealed);
 }
 
-/** PayPal signs with the sandbox's certificates (new each start); the webhook id is kept. */
-async function seedPaypal(db: Db, facts: WebhookSenderFacts): Promise<string> {
+/** PayPal signs with the sandbox's certificates (new each start); the webhook id is kept, unless given. */
+async function seedPaypal(db: Db, facts: WebhookSenderFacts, givenWebhookId?: string): Promise<string> {
   const webhook = {
-    webhookId: `WH-${randomBytes(9).toString('hex').toUpperCase()}`,
+    webhookId: givenWebhookId ?? `WH-${randomBytes(9).toString('hex').toUpperCase()}`,
     paypal: {
       allowedCertOrigins: [new URL(facts.paypal.certUrl).origin],
       trustedCaPems: [facts.paypal.caPem],
@@ -106,7 +139,9 @@ async function seedPaypal(db: Db, facts: WebhookSenderFacts): Promise<string> {
     .onConflictDoUpdate({
       target: integrations.key,
       set: {
-        webhook: sql`excluded.webhook || jsonb_build_object('webhookId', coalesce(
+        webhook: givenWebhookId
+          ? sql`excluded.webhook`
+          : sql`excluded.webhook || jsonb_build_object('webhookId', coalesce(
           case when ${integrations.webhook}->>'webhookId' in (${sql.raw(published)}) then null
                else ${integrations.webhook}->>'webhookId' end,
           excluded.webhook->>'webhookId'))`,

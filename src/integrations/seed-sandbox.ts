@@ -9,7 +9,7 @@ import { type SandboxProvider, sandboxClientCredentials, sandboxEndpoints } from
  * With the sandbox on, one integration per provider (key `sandbox-<provider>`)
  * pointed at the simulators, so `npm start` → connect → a working connection
  * with no internet. Idempotent: each start creates what is missing and points
- * the endpoints at the current public URL (the port may have changed).
+ * the endpoints at the sandbox's current URL (the port may have changed).
  */
 const SEEDS: { key: string; provider: string; sandbox: SandboxProvider; scopes?: string[] }[] = [
   { key: 'sandbox-google', provider: 'google', sandbox: 'google' },
@@ -26,8 +26,9 @@ const SEEDS: { key: string; provider: string; sandbox: SandboxProvider; scopes?:
   { key: 'sandbox-oauth2', provider: 'oauth2', sandbox: 'oauth2', scopes: ['openid', 'profile'] },
 ];
 
-export async function seedSandboxIntegrations(db: Db, sealer: Sealer, publicUrl: string): Promise<string[]> {
-  const endpoints = sandboxEndpoints(`${publicUrl}/sandbox`);
+/** `sandboxUrl`: where the simulators answer, e.g. `${publicUrl}/sandbox` for the mounted sandbox. */
+export async function seedSandboxIntegrations(db: Db, sealer: Sealer, sandboxUrl: string): Promise<string[]> {
+  const endpoints = sandboxEndpoints(sandboxUrl);
   for (const seed of SEEDS) {
     const { clientId, clientSecret } = sandboxClientCredentials(seed.sandbox);
     const urls = Object.fromEntries(
