@@ -9,7 +9,7 @@ import {
   type GmailMailboxSyncJob,
 } from '../webhooks/effects/gmail-history.ts';
 import { findSync, syncsOf } from './registry.ts';
-import { requestRun, type SyncRunRow } from './run-store.ts';
+import { getRun, requestRun, type SyncRunRow } from './run-store.ts';
 import { executeRunSlice, type RunnerDeps } from './runner.ts';
 
 /**
@@ -17,6 +17,10 @@ import { executeRunSlice, type RunnerDeps } from './runner.ts';
  * slice of it (runner.ts), and a slice that pauses re-queues the run. startRun is how a run is
  * asked for (API, Gmail push): it creates the run or joins the running one, and queues a job
  * when nobody is working on it (a new run, or one whose worker died: its lease lapsed).
+ *
+ * A worker that dies (SIGKILL) stops sending pg-boss heartbeats, so its job is handed out again
+ * within seconds; a slice that finds the run's lease still held looks again when the lease lapses.
+ * So a run whose process died resumes from its checkpoint by itself, within about a lease.
  */
 
 export const SYNC_RUN_QUEUE = 'syncs.run';
@@ -43,7 +47,10 @@ export async function startSyncJobs(
   const owner = `${process.pid}:${randomUUID()}`;
   const leaseMs = options.leaseMs ?? 120_000;
   const stopping = new AbortController();
-  await boss.createQueue(SYNC_RUN_QUEUE, { retryLimit: 3, retryDelay: 5, expireInSeconds: 3600 });
+  const runQueue = { retryLimit: 3, retryDelay: 5, expireInSeconds: 3600, heartbeatSeconds: 10 };
+  await boss.createQueue(SYNC_RUN_QUEUE, runQueue);
+  // A queue made by an earlier start keeps its options until told otherwise.
+  await boss.updateQueue(SYNC_RUN_QUEUE, runQueue);
   await boss.createQueue(GMAIL_MAILBOX_SYNC_QUEUE, GMAIL_MAILBOX_SYNC_QUEUE_OPTIONS);
 
   async function startRun(input: {
@@ -61,6 +68,14 @@ export async function startSyncJobs(
     return run;
   }
 
+  /** Another worker holds the run (or held it and died): come back once its lease has lapsed. */
+  async function lookAgainWhenLeaseLapses(runId: string): Promise<void> {
+    const run = await getRun(deps.db, runId);
+    if (run?.status !== 'running' || run.lease_until === null) return;
+    const startAfter = new Date(new Date(run.lease_until).getTime() + 1000);
+    await boss.send(SYNC_RUN_QUEUE, { runId }, { startAfter });
+  }
+
   const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
   await boss.work<{ runId: string }>(
     SYNC_RUN_QUEUE,
@@ -73,6 +88,7 @@ export async function startSyncJobs(
         stopping: stopping.signal,
       });
       if (result === 'paused') await boss.send(SYNC_RUN_QUEUE, { runId: job!.data.runId });
+      if (result === 'joined') await lookAgainWhenLeaseLapses(job!.data.runId);
     },
   );
 
