@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
+import { makeLogger } from '../src/logger.ts';
 import { startTether, type Tether } from '../src/runtime.ts';
 import { createPostgresDatabase, dropPostgresDatabase, makePglite } from '../test/harness/database.ts';
 
@@ -35,7 +36,12 @@ export async function withBenchTether<T>(
     PORT: '0',
     ...env,
   });
-  const tether = await startTether(config, { database, logger: pino({ level: 'warn' }) });
+  // With TETHER_LOG_LEVEL given, tether's own logger at that level, writing nowhere: what logging
+  // costs in production is part of the figure.
+  const logger = env.TETHER_LOG_LEVEL
+    ? makeLogger({ level: config.logLevel, destination: { write: () => true } })
+    : pino({ level: 'warn' });
+  const tether = await startTether(config, { database, logger });
   try {
     return await fn(tether);
   } finally {

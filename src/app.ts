@@ -4,11 +4,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { connectRoutes } from './connections/connect-routes.ts';
 import { connectionRoutes } from './connections/connection-routes.ts';
+import type { ConnectionStore } from './connections/connection-store.ts';
+import { connectionSummaryRoutes } from './connections/connection-summary-route.ts';
 import { proxyRoutes } from './connections/proxy-routes.ts';
 import type { RedirectPolicy } from './connections/redirect-url.ts';
 import { slackMessageRoutes } from './connections/slack-messages.ts';
 import type { TokenService } from './connections/token-service.ts';
 import type { Sealer } from './crypto/seal.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import type { Database } from './db/client.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
@@ -16,7 +19,9 @@ import { makeAuthFailureLimiter } from './http/auth-failure-limiter.ts';
 import { makeClientErrorHandler } from './http/client-errors.ts';
 import { installErrorHandling, renderFrameworkError } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { metricsRoute } from './http/metrics-route.ts';
 import { installOpenApi } from './http/openapi.ts';
+import { recordRoutes } from './http/route-inventory.ts';
 import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
 import { rejectUnknownBodyFields } from './http/unknown-fields.ts';
 import { integrationRoutes } from './integrations/integration-routes.ts';
@@ -26,7 +31,9 @@ import type { Metrics } from './metrics.ts';
 import type { ProviderRuntime } from './providers/provider.ts';
 import { recordsRoutes } from './syncs/records-routes.ts';
 import { providerHasModel } from './syncs/registry.ts';
+import { syncControlRoutes } from './syncs/sync-control-routes.ts';
 import type { SyncEngine } from './syncs/sync-jobs.ts';
+import { syncRunRoutes } from './syncs/sync-run-routes.ts';
 import { domainRoutes } from './webhooks/domain-routes.ts';
 import { eventRoutes } from './webhooks/event-routes.ts';
 import type { InboxWriter } from './webhooks/inbox-writer.ts';
@@ -41,12 +48,15 @@ export interface AppDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   tokens: TokenService;
+  connections: ConnectionStore;
   metrics: Metrics;
   inbox: InboxWriter;
   rejections: RejectionAudit;
   /** Sync runs (absent: the sync control routes are not mounted). */
   syncs?: SyncEngine;
   publicUrl: string;
+  /** Dashboard sign-in besides the API key (TETHER_ADMIN_PASSWORD). */
+  adminPassword?: string;
   bodyLimitBytes: number;
   /** Where connect sessions may send the person back to (TETHER_ALLOWED_REDIRECT_ORIGINS). */
   redirectPolicy: RedirectPolicy;
@@ -56,10 +66,110 @@ export interface AppDeps {
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * One route plugin registered with its options on a scope. The route lists below are lists of
+ * these, one line per route file, so adding a capability's routes is adding one line.
+ */
+type RouteMount = (scope: FastifyInstance) => PromiseLike<unknown>;
+
+/** The operator API, under /v1 behind the API key. */
+function apiRoutes(deps: AppDeps): RouteMount[] {
+  const { db } = deps.database;
+  const { sealer, runtime, logger, publicUrl, tokens, connections } = deps;
+  const shared = { db, sealer, runtime, logger, publicUrl };
+  return [
+    (v1) => v1.register(auditRoutes, { db }),
+    (v1) => v1.register(integrationRoutes, shared),
+    (v1) => v1.register(connectionSummaryRoutes, { db }),
+    (v1) =>
+      v1.register(connectionRoutes, { ...shared, tokens, connections, redirectPolicy: deps.redirectPolicy }),
+    (v1) => v1.register(slackMessageRoutes, { ...shared, connections }),
+    (v1) => v1.register(eventRoutes, { db, boss: deps.boss, now: () => runtime.now() }),
+    (v1) => v1.register(domainRoutes, { db }),
+    (v1) => v1.register(recordsRoutes, { db, hasModel: providerHasModel }),
+    (v1) => v1.register(syncRunRoutes, { db }),
+    ...(deps.syncs
+      ? [
+          (v1: FastifyInstance) =>
+            v1.register(syncControlRoutes, { db, tokens, syncs: deps.syncs!, now: runtime.now }),
+        ]
+      : []),
+    (v1) => v1.register(proxyRoutes, { sealer, runtime, tokens, connections }),
+  ];
+}
+
+/** What browsers and providers reach without the API key: connect pages and webhook ingest. */
+function openRoutes(deps: AppDeps): RouteMount[] {
+  const { db } = deps.database;
+  const { sealer, runtime, logger, publicUrl } = deps;
+  return [
+    (app) => app.register(connectRoutes, { db, sealer, runtime, publicUrl }),
+    (app) =>
+      app.register(receiveRoutes, {
+        db,
+        sealer,
+        logger,
+        metrics: deps.metrics,
+        inbox: deps.inbox,
+        rejections: deps.rejections,
+        publicUrl,
+        bodyLimitBytes: deps.bodyLimitBytes,
+        now: () => runtime.now(),
+      }),
+  ];
+}
 
 /** The Fastify instance with every route, not listening: tests drive it with inject(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const accepting = deps.isAcceptingTraffic ?? (() => true);
+  const app = makeServer(deps, accepting);
+  installErrorHandling(app);
+  await app.register(formbody);
+  await installOpenApi(app, deps.publicUrl);
+
+  // One limiter for every scope that takes the API key, so /metrics is no way around it.
+  const guard = {
+    limiter: makeAuthFailureLimiter(),
+    onFailure: (outcome: 'unauthorized' | 'rate_limited') => deps.metrics.authFailures.inc({ outcome }),
+  };
+  const behindApiKey =
+    (routes: RouteMount[], { strictBodies }: { strictBodies: boolean }) =>
+    async (scope: FastifyInstance) => {
+      requireApiKey(scope, deps.apiKey, guard);
+      if (strictBodies) scope.setValidatorCompiler(rejectUnknownBodyFields);
+      for (const mount of routes) await mount(scope);
+    };
+
+  await app.register(healthRoutes, {
+    database: deps.database,
+    boss: deps.boss,
+    isAcceptingTraffic: accepting,
+  });
+  await app.register(behindApiKey(apiRoutes(deps), { strictBodies: true }), { prefix: '/v1' });
+  for (const mount of openRoutes(deps)) await mount(app);
+  // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
+  await app.register(
+    behindApiKey([(scope) => scope.register(metricsRoute, { metrics: deps.metrics })], {
+      strictBodies: false,
+    }),
+  );
+  // The dashboard signs in with the key (or the admin password) and shares the failure limiter.
+  await dashboardRoutes(app, {
+    db: deps.database.db,
+    apiKey: deps.apiKey,
+    adminPassword: deps.adminPassword,
+    publicUrl: deps.publicUrl,
+    authGuard: guard,
+    now: () => deps.runtime.now(),
+  });
+  for (const plugin of deps.publicPlugins ?? []) await plugin(app);
+  return app;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The server itself: limits, request ids, validation, and closing keep-alive on shutdown. */
+function makeServer(deps: AppDeps, accepting: () => boolean): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
@@ -77,18 +187,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   capConnections(app.server, deps.serverLimits.maxConnections, () =>
     deps.metrics.httpRejected.inc({ reason: 'connection_limit' }),
   );
-  // One limiter for every scope that takes the API key, so /metrics is no way around it.
-  const authGuard = {
-    limiter: makeAuthFailureLimiter(),
-    onFailure: (outcome: 'unauthorized' | 'rate_limited') => deps.metrics.authFailures.inc({ outcome }),
-  };
+  recordRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  const accepting = deps.isAcceptingTraffic ?? (() => true);
   // Callback hooks rather than async ones: they run on every request, webhook ingest included,
   // and spare a promise each.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
+  });
+  // The route's template, not its URL, so ids do not make a label value each; unmatched: 'unknown'.
+  app.addHook('onResponse', (request, reply, done) => {
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
     done();
   });
   // During shutdown, answers to in-flight requests close their keep-alive
@@ -97,74 +210,5 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!accepting()) reply.header('connection', 'close');
     done(null, payload);
   });
-  installErrorHandling(app);
-  await app.register(formbody);
-  await installOpenApi(app, deps.publicUrl);
-
-  await app.register(healthRoutes, {
-    database: deps.database,
-    boss: deps.boss,
-    isAcceptingTraffic: accepting,
-  });
-  await app.register(
-    async (v1) => {
-      requireApiKey(v1, deps.apiKey, authGuard);
-      v1.setValidatorCompiler(rejectUnknownBodyFields);
-      const { db } = deps.database;
-      const shared = {
-        db,
-        sealer: deps.sealer,
-        runtime: deps.runtime,
-        logger: deps.logger,
-        publicUrl: deps.publicUrl,
-      };
-      await v1.register(auditRoutes, { db });
-      await v1.register(integrationRoutes, shared);
-      await v1.register(connectionRoutes, {
-        ...shared,
-        tokens: deps.tokens,
-        redirectPolicy: deps.redirectPolicy,
-      });
-      await v1.register(slackMessageRoutes, { ...shared, tokens: deps.tokens });
-      await v1.register(eventRoutes, { db, boss: deps.boss });
-      await v1.register(domainRoutes, { db });
-      await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
-      await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
-    },
-    { prefix: '/v1' },
-  );
-  await app.register(connectRoutes, {
-    db: deps.database.db,
-    sealer: deps.sealer,
-    runtime: deps.runtime,
-    publicUrl: deps.publicUrl,
-  });
-  await app.register(receiveRoutes, {
-    db: deps.database.db,
-    sealer: deps.sealer,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    inbox: deps.inbox,
-    rejections: deps.rejections,
-    publicUrl: deps.publicUrl,
-    bodyLimitBytes: deps.bodyLimitBytes,
-  });
-  // Scrapers send the API key as a bearer token too (Prometheus: `authorization` in the scrape config).
-  await app.register(async (scope) => {
-    requireApiKey(scope, deps.apiKey, authGuard);
-    scope.get(
-      '/metrics',
-      {
-        schema: {
-          tags: ['health'],
-          summary: 'Prometheus metrics (text format)',
-          documentedResponses: { 200: { description: 'Prometheus text exposition format' } },
-        },
-      },
-      async (_request, reply) =>
-        reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-    );
-  });
-  for (const plugin of deps.publicPlugins ?? []) await plugin(app);
   return app;
 }

@@ -1,3 +1,4 @@
+import { isOperatorCommand, operatorHelp, runOperatorCommand } from './cli/operator/index.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -12,7 +13,12 @@ commands:
   migrate       apply database migrations and exit
   sandbox       serve the provider sandbox alone at http://HOST:PORT/sandbox [--data-dir DIR]
   keys rotate   re-seal every stored secret with the first key of TETHER_ENCRYPTION_KEYS
-  help          show this text`;
+  help          show this text
+
+operator commands (talk to a running tether: --url/TETHER_URL, --api-key/TETHER_API_KEY, --json):
+${operatorHelp()}
+
+\`tether <command> --help\` tells more of each.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -20,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  if (isOperatorCommand(command)) return runOperatorCommand(argv);
   const config = loadConfig();
   // Loaded after the config check, so a bad variable fails fast.
   const commands = await import('./cli/commands.ts');

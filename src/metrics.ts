@@ -33,5 +33,12 @@ export function makeMetrics() {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  return { registry, webhooks, inboxBatch, authFailures, httpRejected };
+  const httpDuration = new Histogram({
+    name: 'tether_http_request_duration_seconds',
+    help: 'HTTP requests by method, route (its template, e.g. /v1/connections/:id) and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  return { registry, webhooks, inboxBatch, authFailures, httpRejected, httpDuration };
 }

@@ -6,9 +6,9 @@
 const SECRET_NAME =
   /(token|secret|password|passwd|apikey|privatekey|authorization|cookie|credential|signature|codeverifier|encryptionkey|^keys?$|^code$|^assertion$)/;
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
-export function isSecretName(name: string): boolean {
+function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name.toLowerCase().replace(/[-_\s]/g, ''));
 }
 

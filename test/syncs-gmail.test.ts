@@ -1,12 +1,12 @@
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runStatement, statement } from '../src/db/client.ts';
+import { GMAIL_MAILBOX_SYNC_QUEUE } from '../src/jobs/queues.ts';
 import { HISTORY_RETENTION_MS } from '../src/sandbox/datasets/gmail-mailbox.ts';
 import { mailboxOf } from '../src/sandbox/datasets/kinds.ts';
 import type { SandboxControl, SandboxServer } from '../src/sandbox/index.ts';
 import { getRun, requestRun, type SyncRunRow } from '../src/syncs/run-store.ts';
 import { executeRunSlice } from '../src/syncs/runner.ts';
-import { GMAIL_MAILBOX_SYNC_QUEUE } from '../src/webhooks/effects/gmail-history.ts';
 import { connectThroughSandbox, createSandboxIntegration, startSandbox } from './harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from './harness/tether.ts';
 

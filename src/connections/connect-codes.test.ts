@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONNECT_FAILURE_CODES } from './connect-outcome.ts';
+import { CONNECT_OUTCOME_CODES } from '../errors.ts';
 
 describe('connect outcome codes', () => {
   it('are all documented in docs/errors.md, and nothing else is', () => {
@@ -12,6 +12,6 @@ describe('connect outcome codes', () => {
     const documented = [...section.matchAll(/^\| ((?:`[a-z_]+`(?:, )?)+) \|/gm)].flatMap((match) =>
       [...match[1]!.matchAll(/`([a-z_]+)`/g)].map((code) => code[1]!),
     );
-    expect(documented.sort()).toEqual([...CONNECT_FAILURE_CODES].sort());
+    expect(documented.sort()).toEqual([...CONNECT_OUTCOME_CODES].sort());
   });
 });

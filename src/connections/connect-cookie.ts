@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readCookie } from '../http/cookies.ts';
 
 /**
  * The cookie that binds a connect session's OAuth state to the browser that opened the connect
@@ -36,13 +37,7 @@ export function readBrowserBinding(
   cookieHeaderValue: string | undefined,
   sessionId: string,
 ): string | undefined {
-  if (!cookieHeaderValue) return undefined;
-  const name = PREFIX + sessionId;
-  for (const pair of cookieHeaderValue.split(';')) {
-    const at = pair.indexOf('=');
-    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim() || undefined;
-  }
-  return undefined;
+  return readCookie(cookieHeaderValue, PREFIX + sessionId);
 }
 
 function cookieHeader(publicUrl: string, sessionId: string, value: string, maxAgeSeconds: number): string {

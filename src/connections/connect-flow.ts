@@ -13,14 +13,19 @@ import {
   type LastError,
 } from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
-import { AppError } from '../errors.ts';
+import { AppError, type ConnectOutcomeCode } from '../errors.ts';
 import { makeId } from '../ids.ts';
 import { isOAuthProvider } from '../integrations/integration-schema.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
 import { getProvider } from '../providers/index.ts';
-import { type ProviderDefinition, ProviderError, type ProviderRuntime } from '../providers/provider.ts';
+import {
+  type ConnectedAccount,
+  type ProviderDefinition,
+  ProviderError,
+  type ProviderRuntime,
+} from '../providers/provider.ts';
 import { newBrowserBinding, readBrowserBinding } from './connect-cookie.ts';
-import { type ConnectFailureCode, ConnectFlowError, movableTo } from './connect-outcome.ts';
+import { movableTo } from './connect-outcome.ts';
 import { movableBy, statusAfter } from './connection-status.ts';
 import { openCredentials, sealCredentials } from './credentials.ts';
 import { checkRedirectUrl, type RedirectPolicy, returnUrl } from './redirect-url.ts';
@@ -40,7 +45,9 @@ import { canRenew } from './refresh-policy.ts';
  * PKCE verifier is sealed. A reconnect of the same account (integration, end
  * user, provider account id) updates its connection.
  */
-export const SESSION_TTL_MS = 10 * 60_000;
+const SESSION_TTL_MS = 10 * 60_000;
+
+type ConnectSession = typeof connectSessions.$inferSelect;
 
 export interface ConnectDeps {
   db: Db;
@@ -49,7 +56,7 @@ export interface ConnectDeps {
   publicUrl: string;
 }
 
-const failureReturn = (redirectUrl: string | null, code: ConnectFailureCode) =>
+const failureReturn = (redirectUrl: string | null, code: ConnectOutcomeCode) =>
   redirectUrl ? returnUrl(redirectUrl, { status: 'error', code }) : undefined;
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -103,17 +110,9 @@ export async function startAuthorization(
     .from(connectSessions)
     .where(eq(connectSessions.tokenHash, hash(token)));
   if (!session)
-    throw new ConnectFlowError(
-      'unknown_session',
-      404,
-      'This connect link is not valid. Ask the app for a new one.',
-    );
+    throw new AppError('unknown_session', 'This connect link is not valid. Ask the app for a new one.');
   if (session.status === 'completed' || session.status === 'failed')
-    throw new ConnectFlowError(
-      'session_used',
-      410,
-      'This connect link was already used. Start again from the app.',
-    );
+    throw new AppError('session_used', 'This connect link was already used. Start again from the app.');
   const now = deps.runtime.now();
   if (session.status === 'expired' || session.expiresAt.getTime() <= now.getTime()) {
     const message = 'This connect link has expired. Start again from the app.';
@@ -121,12 +120,9 @@ export async function startAuthorization(
       .update(connectSessions)
       .set({ status: 'expired', error: { code: 'session_expired', message }, updatedAt: now })
       .where(and(eq(connectSessions.id, session.id), movableTo('expired')));
-    throw new ConnectFlowError(
-      'session_expired',
-      410,
-      message,
-      failureReturn(session.redirectUrl, 'session_expired'),
-    );
+    throw new AppError('session_expired', message, {
+      returnTo: failureReturn(session.redirectUrl, 'session_expired'),
+    });
   }
   const integration = await getIntegrationRow(deps.db, session.integrationKey);
   const ctx = integrationContext(deps.sealer, integration);
@@ -155,11 +151,7 @@ export async function startAuthorization(
     .returning({ id: connectSessions.id });
   // Finished by another tab meanwhile.
   if (!started)
-    throw new ConnectFlowError(
-      'session_used',
-      410,
-      'This connect link was already used. Start again from the app.',
-    );
+    throw new AppError('session_used', 'This connect link was already used. Start again from the app.');
   const url = await provider.authorizationUrl(ctx, {
     state,
     codeChallenge: verifier ? await calculatePKCECodeChallenge(verifier) : undefined,
@@ -202,14 +194,73 @@ export async function completeAuthorization(
   query: Record<string, string | undefined>,
   browser: { cookieHeader: string | undefined; onSession?: (sessionId: string) => void },
 ): Promise<CallbackResult> {
-  const state = query.state;
-  if (!state)
-    throw new ConnectFlowError(
-      'missing_state',
-      400,
-      'The sign-in answer has no state; start again from the app.',
-    );
   const now = deps.runtime.now();
+  const session = await consumeState(deps, query.state, now);
+  browser.onSession?.(session.id);
+  const fail = sessionFailure(deps, session, now);
+  // Whoever finishes an authorize URL in a browser that did not open the connect link (the
+  // link's owner sending it to a victim, a leaked URL) must not link that browser's account to
+  // the session's end user. The page stays on tether: this browser's person is not the app's.
+  const binding = readBrowserBinding(browser.cookieHeader, session.id);
+  if (!binding || !session.browserBindingHash || !safeEqual(hash(binding), session.browserBindingHash))
+    return fail(
+      'browser_mismatch',
+      'This sign-in was started in another browser, or this browser blocked its cookie. Nothing was connected; start again from the app in this browser.',
+      { returnTo: false },
+    );
+  if (session.expiresAt.getTime() <= now.getTime())
+    return fail(
+      'session_expired',
+      'This connect link expired before sign-in finished. Ask the app for a new one.',
+    );
+  const integration = await getIntegrationRow(deps.db, session.integrationKey);
+  const ctx = integrationContext(deps.sealer, integration);
+  const provider = getProvider(ctx.provider);
+  const code = authorizationCode(query, provider);
+  if ('failure' in code) return fail(code.failure, code.message);
+  let account: ConnectedAccount;
+  try {
+    const tokens = await provider.exchangeCode(ctx, deps.runtime, {
+      code: code.value,
+      codeVerifier: session.codeVerifierSealed
+        ? deps.sealer.open(session.codeVerifierSealed, sealContext.connectSessionCodeVerifier(session.id))
+        : undefined,
+      redirectUri: `${deps.publicUrl}/oauth/callback`,
+    });
+    account = await provider.afterConnect(ctx, deps.runtime, tokens);
+  } catch (error) {
+    const detail = error instanceof ProviderError ? ` (${error.providerCode ?? error.kind})` : '';
+    return fail(
+      'exchange_failed',
+      `${provider.displayName} did not complete the sign-in${detail}. Nothing was connected; try again.`,
+    );
+  }
+  const { connection, reconnected } = await storeConnection(
+    deps,
+    integration,
+    provider,
+    session.endUserId,
+    account,
+  );
+  await completeSession(deps, session, { connection, reconnected, provider, account }, now);
+  return {
+    connection,
+    reconnected,
+    warnings: account.warnings,
+    returnTo: session.redirectUrl
+      ? returnUrl(session.redirectUrl, { status: 'connected', connectionId: connection.id })
+      : undefined,
+  };
+}
+
+/** Takes the callback's state, once: the session it names, now past its state. */
+async function consumeState(
+  deps: ConnectDeps,
+  state: string | undefined,
+  now: Date,
+): Promise<ConnectSession> {
+  if (!state)
+    throw new AppError('missing_state', 'The sign-in answer has no state; start again from the app.');
   const [session] = await deps.db
     .update(connectSessions)
     .set({ stateUsedAt: now, updatedAt: now })
@@ -221,28 +272,46 @@ export async function completeAuthorization(
       ),
     )
     .returning();
-  if (!session) {
-    const [used] = await deps.db
-      .select({ id: connectSessions.id })
-      .from(connectSessions)
-      .where(eq(connectSessions.stateHash, hash(state)));
-    throw used
-      ? new ConnectFlowError(
-          'state_reused',
-          400,
-          'This sign-in answer was already used. Start again from the app.',
-        )
-      : new ConnectFlowError(
-          'state_unknown',
-          400,
-          'This sign-in answer does not belong to any connect session here.',
-        );
-  }
-  browser.onSession?.(session.id);
-  /** Ends the session as failed (or expired); returnTo: false keeps the person on tether's page. */
-  const fail = async (
-    code: ConnectFailureCode,
-    status: number,
+  if (session) return session;
+  const [used] = await deps.db
+    .select({ id: connectSessions.id })
+    .from(connectSessions)
+    .where(eq(connectSessions.stateHash, hash(state)));
+  throw used
+    ? new AppError('state_reused', 'This sign-in answer was already used. Start again from the app.')
+    : new AppError('state_unknown', 'This sign-in answer does not belong to any connect session here.');
+}
+
+/** The provider's answer: the code, or why there is none (the person declined, an OAuth error). */
+function authorizationCode(
+  query: Record<string, string | undefined>,
+  provider: ProviderDefinition,
+): { value: string } | { failure: ConnectOutcomeCode; message: string } {
+  if (query.error === 'access_denied')
+    return {
+      failure: 'access_denied',
+      message: `You declined to connect ${provider.displayName}. Nothing was connected.`,
+    };
+  if (query.error)
+    return {
+      failure: 'provider_error',
+      message: `${provider.displayName} answered with an error (${query.error.slice(0, 60)}). Nothing was connected.`,
+    };
+  if (!query.code)
+    return {
+      failure: 'missing_code',
+      message: `${provider.displayName} sent no authorization code. Start again from the app.`,
+    };
+  return { value: query.code };
+}
+
+/**
+ * Ends the session as failed (or expired) with its audit entry, then throws the outcome;
+ * returnTo: false keeps the person on tether's page.
+ */
+function sessionFailure(deps: ConnectDeps, session: ConnectSession, now: Date) {
+  return async (
+    code: ConnectOutcomeCode,
     message: string,
     options: { returnTo: boolean } = { returnTo: true },
   ): Promise<never> => {
@@ -260,101 +329,47 @@ export async function completeAuthorization(
         metadata: { reason: code, endUserId: session.endUserId },
       });
     });
-    throw new ConnectFlowError(
-      code,
-      status,
-      message,
-      options.returnTo ? failureReturn(session.redirectUrl, code) : undefined,
-    );
-  };
-  // Whoever finishes an authorize URL in a browser that did not open the connect link (the
-  // link's owner sending it to a victim, a leaked URL) must not link that browser's account to
-  // the session's end user. The page stays on tether: this browser's person is not the app's.
-  const binding = readBrowserBinding(browser.cookieHeader, session.id);
-  if (!binding || !session.browserBindingHash || !safeEqual(hash(binding), session.browserBindingHash))
-    return fail(
-      'browser_mismatch',
-      400,
-      'This sign-in was started in another browser, or this browser blocked its cookie. Nothing was connected; start again from the app in this browser.',
-      { returnTo: false },
-    );
-  if (session.expiresAt.getTime() <= now.getTime())
-    return fail(
-      'session_expired',
-      410,
-      'This connect link expired before sign-in finished. Ask the app for a new one.',
-    );
-  const integration = await getIntegrationRow(deps.db, session.integrationKey);
-  const ctx = integrationContext(deps.sealer, integration);
-  const provider = getProvider(ctx.provider);
-  if (query.error) {
-    const denied = query.error === 'access_denied';
-    return fail(
-      denied ? 'access_denied' : 'provider_error',
-      400,
-      denied
-        ? `You declined to connect ${provider.displayName}. Nothing was connected.`
-        : `${provider.displayName} answered with an error (${query.error.slice(0, 60)}). Nothing was connected.`,
-    );
-  }
-  if (!query.code)
-    return fail(
-      'missing_code',
-      400,
-      `${provider.displayName} sent no authorization code. Start again from the app.`,
-    );
-  const verifier = session.codeVerifierSealed
-    ? deps.sealer.open(session.codeVerifierSealed, sealContext.connectSessionCodeVerifier(session.id))
-    : undefined;
-  let account: Awaited<ReturnType<typeof provider.afterConnect>>;
-  try {
-    const tokens = await provider.exchangeCode(ctx, deps.runtime, {
-      code: query.code,
-      codeVerifier: verifier,
-      redirectUri: `${deps.publicUrl}/oauth/callback`,
+    throw new AppError(code, message, {
+      returnTo: options.returnTo ? failureReturn(session.redirectUrl, code) : undefined,
     });
-    account = await provider.afterConnect(ctx, deps.runtime, tokens);
-  } catch (error) {
-    const detail = error instanceof ProviderError ? ` (${error.providerCode ?? error.kind})` : '';
-    return fail(
-      'exchange_failed',
-      502,
-      `${provider.displayName} did not complete the sign-in${detail}. Nothing was connected; try again.`,
-    );
-  }
-  const { connection, reconnected } = await storeConnection(
-    deps,
-    integration,
-    provider,
-    session.endUserId,
-    account,
-  );
+  };
+}
+
+/** Ends the session as completed, with the connection's audit entry. */
+async function completeSession(
+  deps: ConnectDeps,
+  session: ConnectSession,
+  done: {
+    connection: ConnectionRow;
+    reconnected: boolean;
+    provider: ProviderDefinition;
+    account: ConnectedAccount;
+  },
+  now: Date,
+) {
   await deps.db.transaction(async (tx) => {
     await tx
       .update(connectSessions)
-      .set({ status: 'completed', connectionId: connection.id, codeVerifierSealed: null, updatedAt: now })
+      .set({
+        status: 'completed',
+        connectionId: done.connection.id,
+        codeVerifierSealed: null,
+        updatedAt: now,
+      })
       .where(and(eq(connectSessions.id, session.id), movableTo('completed')));
     await recordAudit(tx, {
       actor: 'end_user',
-      action: reconnected ? 'connection.reconnected' : 'connection.created',
+      action: done.reconnected ? 'connection.reconnected' : 'connection.created',
       subjectType: 'connection',
-      subjectId: connection.id,
+      subjectId: done.connection.id,
       metadata: {
-        provider: provider.name,
-        integration: integration.key,
+        provider: done.provider.name,
+        integration: session.integrationKey,
         endUserId: session.endUserId,
-        warnings: account.warnings,
+        warnings: done.account.warnings,
       },
     });
   });
-  return {
-    connection,
-    reconnected,
-    warnings: account.warnings,
-    returnTo: session.redirectUrl
-      ? returnUrl(session.redirectUrl, { status: 'connected', connectionId: connection.id })
-      : undefined,
-  };
 }
 
 async function storeConnection(
@@ -362,7 +377,7 @@ async function storeConnection(
   integration: IntegrationRow,
   provider: ProviderDefinition,
   endUserId: string,
-  account: Awaited<ReturnType<ReturnType<typeof getProvider>['afterConnect']>>,
+  account: ConnectedAccount,
 ): Promise<{ connection: ConnectionRow; reconnected: boolean }> {
   const now = deps.runtime.now();
   const { tokens } = account;

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { AppError, isConnectOutcomeCode } from '../errors.ts';
+import { getProvider } from '../providers/index.ts';
 import { clearBrowserBinding } from './connect-cookie.ts';
 import { type ConnectDeps, completeAuthorization, startAuthorization } from './connect-flow.ts';
-import { ConnectFlowError } from './connect-outcome.ts';
-import { connectPage } from './connect-page.ts';
+import { accountLabel, connectPage } from './connect-page.ts';
 
 /** The public half of the connect flow: what a person's browser visits. No API key. */
 export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) => {
@@ -13,8 +14,12 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
       .header('cache-control', 'no-store')
       .send(connectPage(title, message, code));
 
+  /** A connect outcome; any other error is the API's (the error handler renders it). */
+  const isOutcome = (error: unknown): error is AppError =>
+    error instanceof AppError && isConnectOutcomeCode(error.code);
+
   /** A failure goes back to the app's redirectUrl when the flow says so, else to a page. */
-  const failure = (reply: FastifyReply, error: ConnectFlowError, title: string) =>
+  const failure = (reply: FastifyReply, error: AppError, title: string) =>
     error.returnTo
       ? reply.header('cache-control', 'no-store').redirect(error.returnTo, 302)
       : page(reply, error.status, title, error.message, error.code);
@@ -39,7 +44,7 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
           .header('set-cookie', setCookie)
           .redirect(url.toString(), 302);
       } catch (error) {
-        if (error instanceof ConnectFlowError) return failure(reply, error, 'Cannot connect');
+        if (isOutcome(error)) return failure(reply, error, 'Cannot connect');
         throw error;
       }
     },
@@ -68,9 +73,17 @@ export const connectRoutes: FastifyPluginAsync<ConnectDeps> = async (app, deps) 
         });
         if (result.returnTo) return reply.header('cache-control', 'no-store').redirect(result.returnTo, 302);
         // Warnings are for the app's developers (the connection's lastError, the audit log), not this page.
-        return page(reply, 200, 'Connected', 'Your account is connected. You can close this window.');
+        const { connection } = result;
+        const provider = getProvider(connection.provider);
+        const account = accountLabel(connection.metadata, connection.providerAccountId);
+        return page(
+          reply,
+          200,
+          `Connected to ${provider.displayName}`,
+          `Your ${provider.displayName} account ${account} is connected. You can close this window.`,
+        );
       } catch (error) {
-        if (error instanceof ConnectFlowError) return failure(reply, error, 'Not connected');
+        if (isOutcome(error)) return failure(reply, error, 'Not connected');
         throw error;
       }
     },

@@ -11,8 +11,8 @@ import type { Logger } from '../logger.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
 import { createConnectSession } from './connect-flow.ts';
 import { ConnectSessionView, getConnectSessionView } from './connect-session-view.ts';
+import type { ConnectionStore } from './connection-store.ts';
 import { ConnectionView, toConnectionView } from './connection-view.ts';
-import { disconnect } from './disconnect.ts';
 import type { RedirectPolicy } from './redirect-url.ts';
 import type { TokenService } from './token-service.ts';
 
@@ -23,6 +23,7 @@ export interface ConnectionRouteDeps {
   logger: Logger;
   publicUrl: string;
   tokens: TokenService;
+  connections: ConnectionStore;
   redirectPolicy: RedirectPolicy;
 }
 
@@ -116,7 +117,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
         errors: ['not_found'],
       },
     },
-    async (request) => toConnectionView((await deps.tokens.load(request.params.id)).row, deps.sealer),
+    async (request) => toConnectionView((await deps.connections.load(request.params.id)).row, deps.sealer),
   );
 
   app.get(
@@ -166,7 +167,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
     },
     async (request) => {
       await deps.tokens.refreshNow(request.params.id);
-      return toConnectionView((await deps.tokens.load(request.params.id)).row, deps.sealer);
+      return toConnectionView((await deps.connections.load(request.params.id)).row, deps.sealer);
     },
   );
 
@@ -182,12 +183,12 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       },
     },
     async (request) => {
-      const { row } = await deps.tokens.load(request.params.id);
+      const { row } = await deps.connections.load(request.params.id);
       if (row.status === 'disconnected')
         throw new AppError('not_connected', 'This connection is already disconnected.');
-      const { revoked } = await disconnect(deps, row, 'api');
+      const { revoked } = await deps.connections.disconnect(row, 'api');
       return {
-        ...toConnectionView((await deps.tokens.load(row.id)).row, deps.sealer),
+        ...toConnectionView((await deps.connections.load(row.id)).row, deps.sealer),
         revokedAtProvider: revoked,
       };
     },

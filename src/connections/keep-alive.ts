@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { connections, integrations } from '../db/schema.ts';
 import type { PgBoss } from '../jobs/boss.ts';
+import { REFRESH_QUEUE, type RefreshJob, SWEEP_QUEUE } from '../jobs/queues.ts';
 import type { Logger } from '../logger.ts';
 import { getProvider } from '../providers/index.ts';
 import type { IntegrationOptions, OAuthProviderName } from '../providers/provider.ts';
@@ -18,8 +19,6 @@ import type { TokenService } from './token-service.ts';
  * token service, so the lease and backoff rules hold here too. Batches and
  * worker concurrency are bounded.
  */
-export const SWEEP_QUEUE = 'connections.sweep';
-export const REFRESH_QUEUE = 'connections.refresh';
 /** Refresh this long before a token would enter its margin. */
 const LOOKAHEAD_MS = 2 * 60_000;
 /** Refresh an idle refresh token this long before it would lapse. */
@@ -89,7 +88,8 @@ export async function startKeepAlive(
   const sweep = async () => {
     const due = await findDueConnections(deps.db, new Date(), batchSize);
     for (const { id, reason } of due) {
-      await boss.send(REFRESH_QUEUE, { connectionId: id, reason }, { singletonKey: id });
+      const job: RefreshJob = { connectionId: id, reason };
+      await boss.send(REFRESH_QUEUE, job, { singletonKey: id });
     }
     if (due.length) deps.logger.info({ due: due.length }, 'keep-alive refreshes queued');
     return due.length;
@@ -97,7 +97,7 @@ export async function startKeepAlive(
   await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 5 }, async () => {
     await sweep();
   });
-  await boss.work<{ connectionId: string }>(
+  await boss.work<RefreshJob>(
     REFRESH_QUEUE,
     {
       localConcurrency: options.concurrency ?? 4,

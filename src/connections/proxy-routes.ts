@@ -4,11 +4,10 @@ import type { Sealer } from '../crypto/seal.ts';
 import { AppError } from '../errors.ts';
 import { integrationContext } from '../integrations/integration-store.ts';
 import { ProviderError, type ProviderRuntime } from '../providers/provider.ts';
-import { connectionContext, openCredentials } from './credentials.ts';
+import type { ConnectionStore, LoadedConnection } from './connection-store.ts';
+import { type Credentials, connectionContext, openCredentials } from './credentials.ts';
 import { parseProxyPath, proxyTarget } from './proxy-target.ts';
 import type { TokenService } from './token-service.ts';
-
-type Loaded = Awaited<ReturnType<TokenService['load']>>;
 
 /**
  * ALL /v1/proxy/:connectionId/* — calls the provider's API as the
@@ -45,6 +44,7 @@ export interface ProxyDeps {
   sealer: Sealer;
   runtime: ProviderRuntime;
   tokens: TokenService;
+  connections: ConnectionStore;
 }
 
 export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
@@ -76,13 +76,17 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
       // Path and base are checked before any token is read or refreshed: a refused call costs
       // nothing upstream.
       const path = parseProxyPath(...rawProxiedPath(request));
-      const loaded = await deps.tokens.load(id);
+      // A fresh token in the token cache brings its connection too: no database read at all.
+      const cached = deps.tokens.cached(id);
+      const loaded = cached?.loaded ?? (await deps.connections.load(id));
       const target = proxyTarget(apiBaseOf(loaded), path);
       let token = await deps.tokens.getAccessToken(id);
-      let upstream = await callProvider(request, loaded, target, token.accessToken);
+      // Its access token is all the cache holds; the proxied call needs no other secret.
+      const opened = cached && { accessToken: cached.accessToken, refreshToken: null };
+      let upstream = await callProvider(request, loaded, opened, target, token.accessToken);
       if (await upstream.isAuthFailure()) {
         token = await deps.tokens.replaceRejectedToken(id, token.accessToken);
-        upstream = await callProvider(request, loaded, target, token.accessToken);
+        upstream = await callProvider(request, loaded, undefined, target, token.accessToken);
       }
       return relay(reply, upstream.response);
     },
@@ -92,7 +96,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
    * The integration's API base for this connection; 409 when it has none. It depends on the
    * integration and the connection's metadata (DocuSign's base_uri), never on its secrets.
    */
-  function apiBaseOf({ row, integration, provider }: Loaded): string {
+  function apiBaseOf({ row, integration, provider }: LoadedConnection): string {
     let base: string | undefined;
     try {
       base = provider.proxy.baseUrl(
@@ -114,11 +118,12 @@ export const proxyRoutes: FastifyPluginAsync<ProxyDeps> = async (app, deps) => {
 
   async function callProvider(
     request: FastifyRequest,
-    { row, integration, provider }: Loaded,
+    { row, integration, provider }: LoadedConnection,
+    opened: Credentials | undefined,
     target: URL,
     accessToken: string,
   ) {
-    const credentials = openCredentials(deps.sealer, row);
+    const credentials = opened ?? openCredentials(deps.sealer, row);
     if (!credentials) throw new AppError('not_connected', 'This connection holds no credentials.');
     const ctx = integrationContext(deps.sealer, integration);
     const connection = connectionContext(row, { ...credentials, accessToken });

@@ -6,10 +6,10 @@ import type { IntegrationOptions, ProviderDefinition } from '../providers/provid
  * strategy. Pure functions of the row and the time, so the rules are tested
  * without a provider.
  */
-export const DEFAULT_MARGIN_SECONDS = 300;
+const DEFAULT_MARGIN_SECONDS = 300;
 const DEFAULT_LONG_LIVED_WINDOW_SECONDS = 7 * 86_400;
 
-export function marginSeconds(options: IntegrationOptions): number {
+function marginSeconds(options: IntegrationOptions): number {
   return options.refreshMarginSeconds ?? DEFAULT_MARGIN_SECONDS;
 }
 

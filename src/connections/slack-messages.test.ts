@@ -75,6 +75,35 @@ describe('Slack messages through an incoming webhook', () => {
     },
   );
 
+  it('answers 400 validation_failed when Slack refuses the payload, and keeps the connection', async () => {
+    const { id } = await connect();
+    await sandbox.control.failNext('slack.webhook', 400, { times: 1, body: 'invalid_blocks' });
+    const res = await post(id, { text: 'x' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_failed');
+    const view = (
+      await t.app.inject({ method: 'GET', url: `/v1/connections/${id}`, headers: t.auth })
+    ).json();
+    expect(view.status).toBe('connected');
+  });
+
+  it('answers 429 rate_limited with a Retry-After when Slack still rate limits after the retries', async () => {
+    const { id } = await connect();
+    await sandbox.control.failNext('slack.webhook', 429, { times: 3, headers: { 'retry-after': '0' } });
+    const res = await post(id, { text: 'x' });
+    expect(res.statusCode).toBe(429);
+    expect(res.json().error.code).toBe('rate_limited');
+    expect(res.headers['retry-after']).toBe('30');
+  });
+
+  it('answers 502 bad_gateway when Slack fails every attempt', async () => {
+    const { id } = await connect();
+    await sandbox.control.failNext('slack.webhook', 503, { times: 3 });
+    const res = await post(id, { text: 'x' });
+    expect(res.statusCode).toBe(502);
+    expect(res.json().error.code).toBe('bad_gateway');
+  });
+
   it('refuses an empty message before calling Slack', async () => {
     const { id } = await connect();
     const res = await post(id, {});

@@ -3,32 +3,31 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
-import { connections } from '../db/schema.ts';
+import { type ConnectionRow, connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ProviderRuntime } from '../providers/provider.ts';
+import { type ProviderDefinition, ProviderError, type ProviderRuntime } from '../providers/provider.ts';
+import { postToIncomingWebhook, WEBHOOK_ATTEMPTS, type WebhookPostOptions } from '../providers/slack.ts';
+import type { ConnectionStore } from './connection-store.ts';
 import { openCredentials } from './credentials.ts';
-import { grantLostError, markGrantLost } from './grant-lost.ts';
-import type { TokenService } from './token-service.ts';
+import { grantLostError } from './grant-lost.ts';
 
 /**
- * POST /v1/connections/:id/slack/messages — posts through the connection's
- * incoming webhook URL (sealed at rest like a token). Slack's answers:
- * 200 ok; 400 our payload is wrong (not retried); 403/404/410 the webhook is
- * gone (reauthorization_required); 429 and 5xx passing (retried with
- * backoff, honouring Retry-After, a few times within the request).
+ * POST /v1/connections/:id/slack/messages — posts through the connection's incoming webhook URL
+ * (sealed at rest like a token). The post, its retries and what Slack's answers mean are
+ * providers/slack.ts (postToIncomingWebhook); here they become the API's answers: a refused
+ * payload 400 validation_failed; a webhook gone 409 reauthorization_required (the connection
+ * marked so); still passing after the retries 429 rate_limited or 502 bad_gateway.
  */
-const MAX_ATTEMPTS = 3;
-const MAX_WAIT_MS = 5_000;
 
 export interface SlackDeps {
   db: Db;
   sealer: Sealer;
   runtime: ProviderRuntime;
   logger: Logger;
-  tokens: TokenService;
+  connections: ConnectionStore;
   /** Waits between attempts; tests shorten it. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: WebhookPostOptions['sleep'];
 }
 
 const SlackMessage = z
@@ -43,7 +42,6 @@ const SlackMessage = z
   );
 
 export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, deps) => {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   app.post(
     '/connections/:id/slack/messages',
     {
@@ -57,7 +55,7 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
       },
     },
     async (request) => {
-      const { row, provider } = await deps.tokens.load(request.params.id);
+      const { row, provider } = await deps.connections.load(request.params.id);
       if (row.status === 'disconnected')
         throw new AppError('not_connected', 'This Slack connection was disconnected.');
       if (row.status === 'reauthorization_required') {
@@ -72,62 +70,52 @@ export const slackMessageRoutes: FastifyPluginAsyncZod<SlackDeps> = async (app, 
           'validation_failed',
           'This connection has no Slack incoming webhook (connect it with the incoming-webhook scope).',
         );
-      for (let attempt = 1; ; attempt++) {
-        let status: number;
-        let text = '';
-        let retryAfter: number | undefined;
-        try {
-          const res = await deps.runtime.fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(request.body),
-          });
-          status = res.status;
-          text = (await res.text()).slice(0, 200);
-          retryAfter = Number(res.headers.get('retry-after')) || undefined;
-        } catch {
-          status = 0; // network error or timeout: passing
-        }
-        if (status >= 200 && status < 300) return { ok: true as const, attempts: attempt };
-        if (status === 400)
-          throw new AppError(
-            'validation_failed',
-            `Slack refused the message (${text || 'invalid_payload'}).`,
-          );
-        if (status === 403 || status === 404 || status === 410) {
-          const reason = text || `http_${status}`;
-          // Only the credentials this call used: a reconnect meanwhile brought a new webhook.
-          throw (
-            (await markGrantLost(
-              deps.db,
-              {
-                connectionId: row.id,
-                provider: provider.name,
-                displayName: 'Slack',
-                reason,
-                message: `The incoming webhook answered ${status} ${text}`.trim(),
-                now: deps.runtime.now(),
-              },
-              eq(connections.credentialsVersion, row.credentialsVersion),
-            )) ?? grantLostError('Slack', reason)
-          );
-        }
-        if (attempt >= MAX_ATTEMPTS) {
-          const code = status === 429 ? 'rate_limited' : 'bad_gateway';
-          throw new AppError(
-            code,
-            status === 429
-              ? 'Slack is rate limiting this webhook.'
-              : `Slack did not accept the message after ${attempt} attempts.`,
-            {
-              retryAfterSeconds: retryAfter ?? (status === 429 ? 30 : undefined),
-            },
-          );
-        }
-        const backoff = retryAfter !== undefined ? retryAfter * 1000 : 250 * 2 ** (attempt - 1);
-        deps.logger.info({ connectionId: row.id, status, attempt }, 'slack webhook attempt failed; retrying');
-        await sleep(Math.min(backoff, MAX_WAIT_MS));
+      try {
+        const { attempts } = await postToIncomingWebhook(deps.runtime, url, request.body, {
+          sleep: deps.sleep,
+          onRetry: (failure, attempt) =>
+            deps.logger.info(
+              { connectionId: row.id, status: failure.status, attempt },
+              'slack webhook attempt failed; retrying',
+            ),
+        });
+        return { ok: true as const, attempts };
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        throw await answerFor(deps, { row, provider }, error);
       }
     },
   );
 };
+
+/** The API's answer to a webhook post that failed, marking the connection when the webhook is gone. */
+async function answerFor(
+  deps: SlackDeps,
+  { row, provider }: { row: ConnectionRow; provider: ProviderDefinition },
+  failure: ProviderError,
+): Promise<AppError> {
+  const reason = failure.providerCode ?? failure.kind;
+  if (failure.kind === 'refused')
+    return new AppError('validation_failed', `Slack refused the message (${reason}).`);
+  if (failure.kind === 'permanent') {
+    // Only the credentials this call used: a reconnect meanwhile brought a new webhook.
+    const marked = await deps.connections.markGrantLost(
+      {
+        connectionId: row.id,
+        provider: provider.name,
+        displayName: provider.displayName,
+        reason,
+        message: `The incoming webhook answered ${failure.status} ${reason}`,
+        now: deps.runtime.now(),
+      },
+      eq(connections.credentialsVersion, row.credentialsVersion),
+    );
+    return marked ?? grantLostError(provider.displayName, reason);
+  }
+  if (failure.status === 429) {
+    return new AppError('rate_limited', 'Slack is rate limiting this webhook.', {
+      retryAfterSeconds: failure.retryAfterSeconds || 30,
+    });
+  }
+  return new AppError('bad_gateway', `Slack did not accept the message after ${WEBHOOK_ATTEMPTS} attempts.`);
+}

@@ -1,4 +1,15 @@
-import { bigint, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Drizzle's view of the tables. The SQL files in migrations/ create them;
@@ -146,3 +157,76 @@ export const gmailMailboxes = pgTable('gmail_mailboxes', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export const dashboardSessions = pgTable('dashboard_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  csrfToken: text('csrf_token').notNull(),
+  signedInWith: text('signed_in_with').$type<'api_key' | 'admin_password'>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+export const gmailWatches = pgTable('gmail_watches', {
+  connectionId: text('connection_id').primaryKey(),
+  topicName: text('topic_name').notNull(),
+  historyId: numeric('history_id', { precision: 20, scale: 0 }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  renewedAt: timestamp('renewed_at', { withTimezone: true }).notNull(),
+  lastError: jsonb('last_error').$type<LastError>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+// Syncs (migrations 0011 and 0013). The runner writes them through SQL statements (src/syncs/);
+// these declarations serve the keyset-paged lists of the control routes.
+export const syncRuns = pgTable('sync_runs', {
+  id: text('id').primaryKey(),
+  connectionId: text('connection_id').notNull(),
+  syncName: text('sync_name').notNull(),
+  status: text('status').$type<'running' | 'succeeded' | 'partial' | 'failed'>().notNull(),
+  trigger: text('trigger').notNull(),
+  imported: integer('imported').notNull(),
+  updated: integer('updated').notNull(),
+  unchanged: integer('unchanged').notNull(),
+  deleted: integer('deleted').notNull(),
+  skipped: integer('skipped').notNull(),
+  failed: integer('failed').notNull(),
+  pages: integer('pages').notNull(),
+  owner: text('owner'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  error: jsonb('error').$type<{ code: string; message: string }>(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+});
+export type SyncRunDbRow = typeof syncRuns.$inferSelect;
+
+export const syncFailedRecords = pgTable(
+  'sync_failed_records',
+  {
+    connectionId: text('connection_id').notNull(),
+    syncName: text('sync_name').notNull(),
+    model: text('model').notNull(),
+    externalId: text('external_id').notNull(),
+    error: jsonb('error').$type<{ code: string; message: string }>().notNull(),
+    attempts: integer('attempts').notNull(),
+    lastRunId: text('last_run_id'),
+    firstFailedAt: timestamp('first_failed_at', { withTimezone: true }).notNull(),
+    lastFailedAt: timestamp('last_failed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.syncName, t.model, t.externalId] })],
+);
+
+export const syncSchedules = pgTable(
+  'sync_schedules',
+  {
+    connectionId: text('connection_id').notNull(),
+    syncName: text('sync_name').notNull(),
+    enabled: boolean('enabled'),
+    frequencyMinutes: integer('frequency_minutes'),
+    nextRunAt: timestamp('next_run_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.syncName] })],
+);
+export type SyncScheduleRow = typeof syncSchedules.$inferSelect;

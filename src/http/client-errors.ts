@@ -23,7 +23,7 @@ export function makeClientErrorHandler(onRejected: (reason: ClientErrorReason) =
   };
 }
 
-export function clientErrorAnswer(code: string | undefined): AppError {
+function clientErrorAnswer(code: string | undefined): AppError {
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return new AppError('request_timeout', 'The request did not arrive in full in time; send it promptly.');
   }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ErrorCode, errorStatus, isAppError } from '../errors.ts';
+import { AppError, errorStatus, type HttpErrorCode, isAppError } from '../errors.ts';
 
 /**
  * Renders every error as {"error": {"code", "message"}}. A client's mistake
@@ -79,7 +79,7 @@ function toAppError(error: FastifyError, request: FastifyRequest): AppError {
   return new AppError('internal_error', 'Something went wrong inside tether; the error was logged.');
 }
 
-function codeForStatus(status: number): ErrorCode {
-  const match = (Object.entries(errorStatus) as [ErrorCode, number][]).find(([, s]) => s === status);
+function codeForStatus(status: number): HttpErrorCode {
+  const match = (Object.entries(errorStatus) as [HttpErrorCode, number][]).find(([, s]) => s === status);
   return match ? match[0] : 'bad_request';
 }

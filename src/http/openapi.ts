@@ -26,6 +26,10 @@ const TAGS = [
   { name: 'webhooks', description: 'Where providers deliver webhooks (no API key: each is verified)' },
   { name: 'health', description: 'Liveness, readiness, metrics, this document' },
   {
+    name: 'dashboard',
+    description: 'The operator web pages (sign in with the API key or TETHER_ADMIN_PASSWORD)',
+  },
+  {
     name: SANDBOX_TAG,
     description: 'Offline provider simulators, mounted only when the sandbox is on; not part of the API',
   },

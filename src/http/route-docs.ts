@@ -1,6 +1,6 @@
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ErrorCode, errorStatus } from '../errors.ts';
+import { type HttpErrorCode as ErrorCode, errorStatus } from '../errors.ts';
 
 /**
  * How a route reads in the OpenAPI document, decided in one place:
@@ -26,7 +26,10 @@ declare module 'fastify' {
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string().describe('Stable, snake_case: see docs/errors.md'),
+      // Every code tether can answer, so typed clients (packages/client) get them as a union.
+      code: z
+        .enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]])
+        .describe('Stable, snake_case: see docs/errors.md'),
       message: z.string().describe('A sentence for a person'),
     }),
   })

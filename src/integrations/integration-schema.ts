@@ -1,14 +1,30 @@
 import { z } from 'zod';
-import { OAUTH_PROVIDERS, type OAuthProviderName } from '../providers/provider.ts';
+import { getProvider, OAUTH_PROVIDERS } from '../providers/index.ts';
+import type { OAuthProviderName } from '../providers/provider.ts';
+import { Frequency } from '../syncs/frequency.ts';
+import { providerSyncs } from '../syncs/registry.ts';
+import {
+  WEBHOOK_BODY_FIELDS,
+  WEBHOOK_SOURCES,
+  type WebhookSource,
+  webhookSource,
+} from '../webhooks/sources/index.ts';
 
-/** Providers that push webhooks to tether rather than hold OAuth grants. */
-export const WEBHOOK_PROVIDERS = ['stripe', 'paypal', 'docusign-connect', 'gmail-pubsub'] as const;
-export type WebhookProviderName = (typeof WEBHOOK_PROVIDERS)[number];
-export type ProviderName = OAuthProviderName | WebhookProviderName;
+/** OAuth providers, and the webhook sources: providers that push webhooks rather than hold grants. */
+export type ProviderName = OAuthProviderName | WebhookSource;
 
 export function isOAuthProvider(name: string): name is OAuthProviderName {
   return (OAUTH_PROVIDERS as readonly string[]).includes(name);
 }
+
+/** Per sync of the provider: how often the schedule runs it and whether it does, for every connection. */
+const IntegrationSyncSettings = z
+  .record(
+    z.string().max(64),
+    // Strict: the unknown-fields check does not walk into a record's values.
+    z.strictObject({ frequency: Frequency.optional(), enabled: z.boolean().optional() }),
+  )
+  .describe('Per sync name: {frequency: "15m" | "1h" | "1d" …, enabled}; a connection can override both');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -30,24 +46,17 @@ export const IntegrationFields = z.object({
     .max(60 * 86_400)
     .optional(),
   notionVersion: z.string().max(20).optional(),
+  /** Gmail push: the Pub/Sub topic users.watch publishes to (projects/<project>/topics/<topic>). */
+  gmailWatchTopic: z
+    .string()
+    .regex(/^projects\/[^/]{1,100}\/topics\/[^/]{1,255}$/, 'must be projects/<project>/topics/<topic>')
+    .optional(),
+  syncs: IntegrationSyncSettings.optional(),
   pkce: z.boolean().optional(),
+  /** Signing secrets (Stripe endpoint secrets, DocuSign Connect keys), sealed at rest. */
   webhookSecrets: z.array(z.string().min(1).max(500)).min(1).max(10).optional(),
-  webhookId: z.string().min(1).max(200).optional(),
-  pubsub: z
-    .object({ audience: z.string().min(1).max(500).optional(), serviceAccountEmail: z.email() })
-    .optional(),
-  paypal: z
-    .object({
-      verification: z.enum(['offline', 'online']).optional(),
-      allowedCertHosts: z.array(z.string().max(253)).max(10).optional(),
-      allowedCertOrigins: z.array(httpUrl).max(10).optional(),
-      certCommonNameSuffix: z.string().max(200).optional(),
-      trustedCaPems: z.array(z.string().max(20_000)).max(10).optional(),
-      verifyCertChain: z.boolean().optional(),
-      maxAgeSeconds: z.number().int().min(1).max(86_400).optional(),
-      maxFutureSeconds: z.number().int().min(0).max(3600).optional(),
-    })
-    .optional(),
+  // What each webhook source adds (PayPal's webhookId and paypal, Gmail's pubsub, ...).
+  ...WEBHOOK_BODY_FIELDS,
 });
 export type IntegrationFields = z.infer<typeof IntegrationFields>;
 
@@ -58,7 +67,7 @@ export const IntegrationInput = IntegrationFields.extend({
       /^[a-z0-9][a-z0-9_-]{0,63}$/,
       'must be 1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit',
     ),
-  provider: z.enum([...OAUTH_PROVIDERS, ...WEBHOOK_PROVIDERS]),
+  provider: z.enum([...OAUTH_PROVIDERS, ...WEBHOOK_SOURCES]),
 });
 export type IntegrationInput = z.infer<typeof IntegrationInput>;
 
@@ -67,25 +76,18 @@ export function missingRequirement(provider: ProviderName, fields: IntegrationFi
   if (isOAuthProvider(provider)) {
     if (!fields.clientId) return 'clientId is required for OAuth providers';
     if (!fields.clientSecret) return 'clientSecret is required for OAuth providers';
-    if (provider === 'oauth2') {
-      // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
-      for (const name of ['authorizationUrl', 'tokenUrl']) {
-        if (!fields.endpoints?.[name]) return `endpoints.${name} is required for the generic oauth2 provider`;
-      }
+    const unknownSync = Object.keys(fields.syncs ?? {}).find(
+      (name) => !providerSyncs(provider).some((s) => s.name === name),
+    );
+    if (unknownSync) return `syncs.${unknownSync} is not a sync of ${provider}`;
+    for (const name of getProvider(provider).requiredEndpoints ?? []) {
+      if (!fields.endpoints?.[name]) return `endpoints.${name} is required for the ${provider} provider`;
     }
     return undefined;
   }
-  switch (provider) {
-    case 'stripe':
-    case 'docusign-connect':
-      return fields.webhookSecrets ? undefined : `webhookSecrets is required for ${provider}`;
-    case 'paypal':
-      return fields.webhookId
-        ? undefined
-        : 'webhookId is required for paypal (the id PayPal gave the webhook)';
-    case 'gmail-pubsub':
-      return fields.pubsub ? undefined : 'pubsub.serviceAccountEmail is required for gmail-pubsub';
-  }
+  if (fields.syncs) return `${provider} has no syncs`;
+  const required = webhookSource(provider)?.requires ?? [];
+  return required.find(({ field }) => (fields as Record<string, unknown>)[field] === undefined)?.message;
 }
 
 export const IntegrationView = z.object({

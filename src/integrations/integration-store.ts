@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
@@ -7,9 +7,10 @@ import { connections, type IntegrationRow, integrations } from '../db/schema.ts'
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
 import { getProvider } from '../providers/index.ts';
-import type { IntegrationContext, IntegrationOptions } from '../providers/provider.ts';
-import { verifierSettings } from '../webhooks/sources.ts';
-import { isWebhookSource, parseWebhookSettings } from '../webhooks/verifiers/index.ts';
+import type { IntegrationContext, IntegrationOptions, ProviderRuntime } from '../providers/provider.ts';
+import { isWebhookSource, WEBHOOK_BODY_FIELDS } from '../webhooks/sources/index.ts';
+import { verifierSettings } from '../webhooks/sources/verifier-settings.ts';
+import { parseWebhookSettings } from '../webhooks/verifiers/index.ts';
 import {
   type IntegrationFields,
   type IntegrationInput,
@@ -18,6 +19,7 @@ import {
   missingRequirement,
   type ProviderName,
 } from './integration-schema.ts';
+import { openClientSecret, sealWebhookSecrets } from './integration-secrets.ts';
 
 /**
  * Integrations: an app's credentials at one provider. Client secrets and
@@ -28,6 +30,8 @@ export interface IntegrationDeps {
   db: Db;
   sealer: Sealer;
   publicUrl: string;
+  /** The clock (`runtime.now()`). */
+  runtime: Pick<ProviderRuntime, 'now'>;
 }
 
 const OPTION_FIELDS = [
@@ -38,8 +42,13 @@ const OPTION_FIELDS = [
   'refreshMarginSeconds',
   'refreshWindowSeconds',
   'notionVersion',
+  'gmailWatchTopic',
   'pkce',
+  'syncs',
 ] as const;
+
+/** The body fields webhook sources own, kept as given in `integrations.webhook`. */
+const WEBHOOK_FIELDS = Object.keys(WEBHOOK_BODY_FIELDS) as (keyof typeof WEBHOOK_BODY_FIELDS)[];
 
 export async function createIntegration(
   deps: IntegrationDeps,
@@ -86,7 +95,7 @@ export async function updateIntegration(
     if (problem) throw new AppError('validation_failed', `Invalid integration: ${problem}.`);
     const [updated] = await tx
       .update(integrations)
-      .set({ ...columnsFrom(deps.sealer, key, patch, current), updatedAt: new Date() })
+      .set({ ...columnsFrom(deps.sealer, key, patch, current), updatedAt: deps.runtime.now() })
       .where(eq(integrations.key, key))
       .returning();
     checkWebhookSettings(deps.sealer, updated!);
@@ -173,10 +182,6 @@ export async function listIntegrations(
   return { items: rows.map((row) => toView(deps.publicUrl, row)), nextCursor };
 }
 
-export async function listIntegrationRows(db: Db, keys: string[]): Promise<IntegrationRow[]> {
-  return keys.length ? db.select().from(integrations).where(inArray(integrations.key, keys)) : [];
-}
-
 /** The integration as providers see it, secrets opened. Only for OAuth providers. */
 export function integrationContext(sealer: Sealer, row: IntegrationRow): IntegrationContext {
   if (!isOAuthProvider(row.provider)) {
@@ -191,29 +196,18 @@ export function integrationContext(sealer: Sealer, row: IntegrationRow): Integra
     key: row.key,
     provider: row.provider,
     clientId: row.clientId ?? '',
-    clientSecret: row.clientSecretSealed
-      ? sealer.open(row.clientSecretSealed, sealContext.integrationClientSecret(row.key))
-      : '',
+    clientSecret: openClientSecret(sealer, row) ?? '',
     scopes: row.scopes.length ? row.scopes : provider.defaultScopes,
     endpoints: { ...provider.defaultEndpoints, ...row.endpoints },
     options,
   };
 }
 
-export function openWebhookSecrets(sealer: Sealer, row: IntegrationRow): string[] {
-  if (!row.webhookSecretsSealed) return [];
-  return JSON.parse(
-    sealer.open(row.webhookSecretsSealed, sealContext.integrationWebhookSecrets(row.key)),
-  ) as string[];
-}
-
 function columnsFrom(sealer: Sealer, key: string, fields: IntegrationFields, current?: IntegrationRow) {
   const options: Record<string, unknown> = { ...(current?.options ?? {}) };
   for (const name of OPTION_FIELDS) if (fields[name] !== undefined) options[name] = fields[name];
   const webhook: Record<string, unknown> = { ...(current?.webhook ?? {}) };
-  if (fields.webhookId !== undefined) webhook.webhookId = fields.webhookId;
-  if (fields.pubsub !== undefined) webhook.pubsub = fields.pubsub;
-  if (fields.paypal !== undefined) webhook.paypal = fields.paypal;
+  for (const name of WEBHOOK_FIELDS) if (fields[name] !== undefined) webhook[name] = fields[name];
   if (fields.webhookSecrets !== undefined) webhook.secretsCount = fields.webhookSecrets.length;
   return {
     ...(fields.clientId !== undefined ? { clientId: fields.clientId } : {}),
@@ -225,12 +219,7 @@ function columnsFrom(sealer: Sealer, key: string, fields: IntegrationFields, cur
       ? { endpoints: { ...(current?.endpoints ?? {}), ...fields.endpoints } }
       : {}),
     ...(fields.webhookSecrets !== undefined
-      ? {
-          webhookSecretsSealed: sealer.seal(
-            JSON.stringify(fields.webhookSecrets),
-            sealContext.integrationWebhookSecrets(key),
-          ),
-        }
+      ? { webhookSecretsSealed: sealWebhookSecrets(sealer, key, fields.webhookSecrets) }
       : {}),
     options,
     webhook,

@@ -11,7 +11,8 @@ import {
   type WebhookSenderState,
   webhookSenderFacts,
 } from '../sandbox/webhooks/index.ts';
-import { getIntegrationRow, openWebhookSecrets } from './integration-store.ts';
+import { openWebhookSecrets } from './integration-secrets.ts';
+import { getIntegrationRow } from './integration-store.ts';
 import { PUBLISHED_SANDBOX_SECRETS, seedSandboxWebhookSources } from './seed-sandbox-webhooks.ts';
 
 const sealer = makeSealer([randomBytes(32)]);

@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import { type IntegrationRow, integrations } from '../db/schema.ts';
-import { sealContext } from '../db/sealed-columns.ts';
 import type { SandboxWebhookSecrets, WebhookSenderFacts } from '../sandbox/webhooks/index.ts';
-import { getIntegrationRow, openWebhookSecrets } from './integration-store.ts';
+import { WEBHOOK_SOURCE_DEFINITIONS } from '../webhooks/sources/index.ts';
+import { PUBLISHED_SANDBOX_SECRETS } from '../webhooks/sources/published-sandbox-secrets.ts';
+import { openWebhookSecrets, sealWebhookSecrets } from './integration-secrets.ts';
+import { getIntegrationRow } from './integration-store.ts';
 
 /**
- * With the sandbox on, one integration per webhook source (`sandbox-stripe`, `sandbox-paypal`,
- * `sandbox-docusign-connect`, `sandbox-gmail-pubsub`) that accepts what the sandbox's senders
+ * With the sandbox on, one integration per webhook source (`sandbox-<source>`: each source's
+ * definition says how, in its `seedSandbox`) that accepts what the sandbox's senders
  * send, and nothing signed by anyone else:
  * - the Stripe and DocuSign Connect secrets and the PayPal webhook id are generated once per
  *   database (secrets sealed like every secret) and kept across starts; the sandbox's senders
@@ -23,39 +24,39 @@ import { getIntegrationRow, openWebhookSecrets } from './integration-store.ts';
  * control API tells them (`facts.secrets`): those are stored instead, whatever was there.
  */
 
-/** What earlier versions seeded and published: a database still holding one gets a new secret. */
-export const PUBLISHED_SANDBOX_SECRETS: readonly string[] = [
-  'whsec_tether_sandbox_stripe',
-  'tether-sandbox-docusign-connect-key',
-  'WH-TETHER-SANDBOX',
-];
+export { PUBLISHED_SANDBOX_SECRETS };
 
 export async function seedSandboxWebhookSources(
   db: Db,
   sealer: Sealer,
   facts: WebhookSenderFacts,
 ): Promise<SandboxWebhookSecrets> {
-  const given = facts.secrets;
-  const stripe = given
-    ? await storeSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', given.stripe)
-    : await seedSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', stripeSecret);
-  const docusignConnect = given
-    ? await storeSigningSecret(
+  const secrets: Partial<SandboxWebhookSecrets> = {};
+  for (const source of WEBHOOK_SOURCE_DEFINITIONS) {
+    const key = `sandbox-${source.name}`;
+    const provider: string = source.name;
+    Object.assign(
+      secrets,
+      await source.seedSandbox({
         db,
-        sealer,
-        'sandbox-docusign-connect',
-        'docusign-connect',
-        given.docusignConnect,
-      )
-    : await seedSigningSecret(db, sealer, 'sandbox-docusign-connect', 'docusign-connect', () =>
-        randomBytes(32).toString('base64'),
-      );
-  const paypalWebhookId = await seedPaypal(db, facts, given?.paypalWebhookId);
-  await seedGmailPubsub(db, facts);
+        key,
+        facts,
+        signingSecret: (generate) => seedSigningSecret(db, sealer, key, provider, generate),
+        upsert: async (values) => {
+          await db
+            .insert(integrations)
+            .values({ key, provider, ...values })
+            .onConflictDoUpdate({ target: integrations.key, set: { ...values, updatedAt: sql`now()` } });
+        },
+      }),
+    );
+  }
+  if (facts.secrets) return adoptSandboxSecrets(db, sealer, facts.secrets);
+  const { stripe, docusignConnect, paypalWebhookId } = secrets;
+  if (stripe === undefined || docusignConnect === undefined || paypalWebhookId === undefined)
+    throw new Error('a webhook source did not seed the secret its sandbox sender signs with');
   return { stripe, docusignConnect, paypalWebhookId };
 }
-
-const stripeSecret = () => `whsec_${randomBytes(24).toString('base64url')}`;
 
 /** The secret the senders sign with: the first stored one, unless none or a published one is stored. */
 async function seedSigningSecret(
@@ -65,8 +66,7 @@ async function seedSigningSecret(
   provider: string,
   generate: () => string,
 ): Promise<string> {
-  const seal = (secret: string) =>
-    sealer.seal(JSON.stringify([secret]), sealContext.integrationWebhookSecrets(key));
+  const seal = (secret: string) => sealWebhookSecrets(sealer, key, [secret]);
   const fresh = generate();
   const [inserted] = await db
     .insert(integrations)
@@ -102,7 +102,7 @@ async function storeSigningSecret(
   provider: string,
   secret: string,
 ): Promise<string> {
-  const sealed = sealer.seal(JSON.stringify([secret]), sealContext.integrationWebhookSecrets(key));
+  const sealed = sealWebhookSecrets(sealer, key, [secret]);
   await db
     .insert(integrations)
     .values({ key, provider, webhook: { secretsCount: 1 }, webhookSecretsSealed: sealed })
@@ -123,43 +123,23 @@ function sameSealed(row: IntegrationRow) {
     : eq(integrations.webhookSecretsSealed, row.webhookSecretsSealed);
 }
 
-/** PayPal signs with the sandbox's certificates (new each start); the webhook id is kept, unless given. */
-async function seedPaypal(db: Db, facts: WebhookSenderFacts, givenWebhookId?: string): Promise<string> {
-  const webhook = {
-    webhookId: givenWebhookId ?? `WH-${randomBytes(9).toString('hex').toUpperCase()}`,
-    paypal: {
-      allowedCertOrigins: [new URL(facts.paypal.certUrl).origin],
-      trustedCaPems: [facts.paypal.caPem],
-    },
-  };
-  const published = PUBLISHED_SANDBOX_SECRETS.map((s) => `'${s}'`).join(', ');
-  const [row] = await db
-    .insert(integrations)
-    .values({ key: 'sandbox-paypal', provider: 'paypal', webhook })
-    .onConflictDoUpdate({
-      target: integrations.key,
-      set: {
-        webhook: givenWebhookId
-          ? sql`excluded.webhook`
-          : sql`excluded.webhook || jsonb_build_object('webhookId', coalesce(
-          case when ${integrations.webhook}->>'webhookId' in (${sql.raw(published)}) then null
-               else ${integrations.webhook}->>'webhookId' end,
-          excluded.webhook->>'webhookId'))`,
-        updatedAt: sql`now()`,
-      },
-    })
-    .returning();
-  return String(row!.webhook.webhookId);
-}
-
-/** Pub/Sub pushes carry a token signed by the sandbox's Google keys, published at its JWKS URL. */
-async function seedGmailPubsub(db: Db, facts: WebhookSenderFacts): Promise<void> {
-  const values = {
-    webhook: { pubsub: { serviceAccountEmail: facts.gmailPubsub.serviceAccount } },
-    endpoints: { jwksUrl: facts.gmailPubsub.jwksUrl },
-  };
+/**
+ * A sandbox running alone decides its secrets: each is stored as the only one of its integration
+ * (the sources seeded theirs first, so every other setting is in place).
+ */
+async function adoptSandboxSecrets(
+  db: Db,
+  sealer: Sealer,
+  given: SandboxWebhookSecrets,
+): Promise<SandboxWebhookSecrets> {
+  await storeSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', given.stripe);
+  await storeSigningSecret(db, sealer, 'sandbox-docusign-connect', 'docusign-connect', given.docusignConnect);
   await db
-    .insert(integrations)
-    .values({ key: 'sandbox-gmail-pubsub', provider: 'gmail-pubsub', ...values })
-    .onConflictDoUpdate({ target: integrations.key, set: { ...values, updatedAt: sql`now()` } });
+    .update(integrations)
+    .set({
+      webhook: sql`${integrations.webhook} || jsonb_build_object('webhookId', ${given.paypalWebhookId}::text)`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(integrations.key, 'sandbox-paypal'));
+  return given;
 }

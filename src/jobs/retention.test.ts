@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestJobs, type TestJobs } from '../../test/harness/jobs.ts';
-import { pruneExpired, RETENTION_QUEUE, startRetention } from './retention.ts';
+import { RETENTION_QUEUE } from './queues.ts';
+import { pruneExpired, startRetention } from './retention.ts';
 
 const DAY_MS = 86_400_000;
 const policy = { auditRetentionDays: 90, eventRetentionDays: 30 };

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Db, runStatement, statement } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { PgBoss } from './boss.ts';
+import { RETENTION_QUEUE } from './queues.ts';
 
 /**
  * Retention: a pg-boss cron job (`retention.prune`, every 15 minutes, one at a time across
@@ -15,7 +16,6 @@ import type { PgBoss } from './boss.ts';
  * would have it stored and processed again (senders retry for days, not weeks; effects only move
  * domain state forward).
  */
-export const RETENTION_QUEUE = 'retention.prune';
 
 export interface RetentionPolicy {
   auditRetentionDays: number;

@@ -1,8 +1,9 @@
-import type { ClientAuth } from './oauth-http.ts';
+import { type ClientAuth, type ProviderCall, requestTokenSet } from './oauth-http.ts';
 import {
   type ConnectionContext,
   type Endpoints,
   type IntegrationContext,
+  type ProviderDefinition,
   ProviderError,
   type TokenEndpointAuthMethod,
 } from './provider.ts';
@@ -91,7 +92,7 @@ export function requireEndpoint(ctx: IntegrationContext, name: keyof Endpoints):
 }
 
 /** The refresh token a refresh needs; a connection without one cannot be refreshed. */
-export function requireRefreshToken(ctx: IntegrationContext, connection: ConnectionContext): string {
+function requireRefreshToken(ctx: IntegrationContext, connection: ConnectionContext): string {
   if (connection.refreshToken) return connection.refreshToken;
   throw new ProviderError(
     'permanent',
@@ -101,6 +102,30 @@ export function requireRefreshToken(ctx: IntegrationContext, connection: Connect
       providerCode: 'no_refresh_token',
     },
   );
+}
+
+/** The refresh grant's parameters (RFC 6749 §6), with the connection's refresh token. */
+export function refreshGrantParams(
+  ctx: IntegrationContext,
+  connection: ConnectionContext,
+): Record<string, string> {
+  return { grant_type: 'refresh_token', refresh_token: requireRefreshToken(ctx, connection) };
+}
+
+/** The refresh of a provider whose token endpoint takes HTTP Basic (Xero, DocuSign, the generic provider). */
+export function basicRefreshGrant(displayName: string): ProviderDefinition['refreshAccessToken'] {
+  return (ctx, rt, connection) =>
+    requestTokenSet(rt, tokenEndpointCall(ctx, displayName, 'refresh', refreshGrantParams(ctx, connection)));
+}
+
+/**
+ * The proxy most providers have: proxied paths go under the integration's apiBaseUrl, with no
+ * headers besides Authorization; a 401 means the access token is no good unless told otherwise.
+ */
+export function apiBaseProxy(
+  isAuthFailure: ProviderDefinition['proxy']['isAuthFailure'] = (status) => status === 401,
+): ProviderDefinition['proxy'] {
+  return { baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'), headers: () => ({}), isAuthFailure };
 }
 
 /** A header from a proxied request, by case-insensitive name. */
@@ -120,18 +145,23 @@ export function stringField(source: unknown, key: string): string | undefined {
       : undefined;
 }
 
-/** A token-endpoint call authenticated with HTTP Basic by default (Xero, DocuSign, the generic provider). */
-export function basicTokenCall(
+/**
+ * A call to the token endpoint. The client authenticates as the integration's
+ * tokenEndpointAuthMethod says, else as the provider does (`auth`, HTTP Basic unless told).
+ */
+export function tokenEndpointCall(
   ctx: IntegrationContext,
   provider: string,
   operation: string,
   params: Record<string, string>,
-) {
+  how: { auth?: TokenEndpointAuthMethod; idParam?: string; body?: 'json' } = {},
+): ProviderCall {
   return {
     provider,
     operation,
     url: requireEndpoint(ctx, 'tokenUrl'),
     params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
+    clientAuth: clientAuthOf(ctx, how.auth ?? 'client_secret_basic', how.idParam),
+    ...(how.body ? { body: how.body } : {}),
   };
 }

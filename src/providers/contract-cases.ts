@@ -1,3 +1,4 @@
+import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { expect } from 'vitest';
 import { DAY, HOUR } from '../sandbox/clock.ts';
 import {
@@ -5,11 +6,11 @@ import {
   type SandboxProvider,
   sandboxClientCredentials,
   sandboxEndpoints,
+  simulatorOf,
   slackTokenRotation,
 } from '../sandbox/index.ts';
 import type { SeededAccounts } from '../sandbox/seed.ts';
 import { getProvider } from './index.ts';
-import { makeOAuthState, makePkcePair } from './pkce.ts';
 import {
   type ConnectedAccount,
   type ConnectionContext,
@@ -28,6 +29,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 
 export interface ContractCase {
   provider: OAuthProviderName;
+  /** The simulator (src/sandbox/providers/), from its `simulates`. */
   sandbox: SandboxProvider;
   /** The sandbox endpoint key refreshes go to (faults are injected there). */
   refreshKey: string;
@@ -49,9 +51,10 @@ export interface ContractCase {
   };
 }
 
-const google = (provider: OAuthProviderName, scope: string): ContractCase => ({
-  provider,
-  sandbox: 'google',
+/** A case as written below: the provider is its key. */
+type CaseOf = Omit<ContractCase, 'provider' | 'sandbox'>;
+
+const google = (scope: string): CaseOf => ({
   refreshKey: 'google.token',
   clientIdParam: 'client_id',
   scopes: ['openid', scope],
@@ -61,15 +64,14 @@ const google = (provider: OAuthProviderName, scope: string): ContractCase => ({
 });
 const googleScope = (name: string) => `https://www.googleapis.com/auth/${name}`;
 
-export const CONTRACT_CASES: ContractCase[] = [
-  google('google', 'profile'),
-  google('gmail', googleScope('gmail.readonly')),
-  google('google-calendar', googleScope('calendar.readonly')),
-  google('google-drive', googleScope('drive.readonly')),
-  google('youtube', googleScope('youtube.readonly')),
-  {
-    provider: 'xero',
-    sandbox: 'xero',
+/** Keyed by provider name: a provider without its case does not compile. */
+const CASES: Record<OAuthProviderName, CaseOf> = {
+  google: google('profile'),
+  gmail: google(googleScope('gmail.readonly')),
+  'google-calendar': google(googleScope('calendar.readonly')),
+  'google-drive': google(googleScope('drive.readonly')),
+  youtube: google(googleScope('youtube.readonly')),
+  xero: {
     refreshKey: 'xero.token',
     clientIdParam: 'client_id',
     scopes: ['offline_access', 'accounting.transactions'],
@@ -84,9 +86,7 @@ export const CONTRACT_CASES: ContractCase[] = [
       })),
     }),
   },
-  {
-    provider: 'docusign',
-    sandbox: 'docusign',
+  docusign: {
     refreshKey: 'docusign.token',
     clientIdParam: 'client_id',
     scopes: ['signature'],
@@ -98,9 +98,7 @@ export const CONTRACT_CASES: ContractCase[] = [
       revokeAtSandbox: (control, c) => control.revoke({ refreshToken: c.refreshToken! }),
     },
   },
-  {
-    provider: 'notion',
-    sandbox: 'notion',
+  notion: {
     refreshKey: 'notion.token',
     clientIdParam: 'client_id',
     scopes: [],
@@ -108,9 +106,7 @@ export const CONTRACT_CASES: ContractCase[] = [
     accountId: (a) => `${a.notion[0]!.workspace.id}:${a.notion[0]!.id}`,
     metadata: (a) => ({ workspaceId: a.notion[0]!.workspace.id, workspaceName: a.notion[0]!.workspace.name }),
   },
-  {
-    provider: 'instagram',
-    sandbox: 'instagram',
+  instagram: {
     refreshKey: 'instagram.refresh',
     clientIdParam: 'client_id',
     scopes: ['instagram_business_basic'],
@@ -123,18 +119,14 @@ export const CONTRACT_CASES: ContractCase[] = [
       revokeAtSandbox: (control, c) => control.revoke({ accessToken: c.accessToken }),
     },
   },
-  {
-    provider: 'tiktok',
-    sandbox: 'tiktok',
+  tiktok: {
     refreshKey: 'tiktok.token',
     clientIdParam: 'client_key',
     scopes: ['user.info.basic'],
     refreshToken: 'rotated',
     accountId: (a) => a.tiktok[0]!.openId,
   },
-  {
-    provider: 'slack',
-    sandbox: 'slack',
+  slack: {
     refreshKey: 'slack.oauth.v2.access',
     clientIdParam: 'client_id',
     scopes: ['incoming-webhook'],
@@ -143,16 +135,20 @@ export const CONTRACT_CASES: ContractCase[] = [
     accountId: (a) => `${a.slack.team.id}:${a.slack.channels[0]!.id}`,
     metadata: (a) => ({ teamId: a.slack.team.id }),
   },
-  {
-    provider: 'oauth2',
-    sandbox: 'oauth2',
+  oauth2: {
     refreshKey: 'oauth2.token',
     clientIdParam: 'client_id',
     scopes: ['read'],
     refreshToken: 'rotated',
     accountId: (a) => a.oauth2[0]!.sub,
   },
-];
+};
+
+export const CONTRACT_CASES: ContractCase[] = Object.entries(CASES).map(([provider, c]) => ({
+  provider: provider as OAuthProviderName,
+  sandbox: simulatorOf(provider as OAuthProviderName),
+  ...c,
+}));
 
 /** The integration as the connect flow would hand it over, pointed at the sandbox. */
 export function sandboxIntegration(
@@ -181,6 +177,16 @@ export interface Connected {
   secrets: string[];
 }
 
+/** A fresh state and S256 PKCE pair, made as the connect flow makes them (connect-flow.ts). */
+export async function oauthStart(): Promise<{ state: string; codeVerifier: string; codeChallenge: string }> {
+  const codeVerifier = generateRandomCodeVerifier();
+  return {
+    state: generateRandomState(),
+    codeVerifier,
+    codeChallenge: await calculatePKCECodeChallenge(codeVerifier),
+  };
+}
+
 /** The connect flow, as tether runs it: authorize URL → consent → code exchange → afterConnect. */
 export async function connectThroughSandbox(
   ctx: IntegrationContext,
@@ -189,8 +195,7 @@ export async function connectThroughSandbox(
   options: { refreshTokenHeld?: boolean } = {},
 ): Promise<Connected> {
   const definition = getProvider(ctx.provider);
-  const state = makeOAuthState();
-  const pkce = await makePkcePair();
+  const { state, ...pkce } = await oauthStart();
   const authorizeUrl = definition.authorizationUrl(ctx, {
     state,
     codeChallenge: definition.pkce ? pkce.codeChallenge : undefined,

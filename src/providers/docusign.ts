@@ -1,12 +1,13 @@
 import {
-  basicTokenCall,
+  basicRefreshGrant,
   buildAuthorizationUrl,
   codeGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
+import { docusignEnvelopesSync } from './docusign-sync.ts';
 import { isRecord } from './failure.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
 import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
@@ -45,7 +46,7 @@ export const docusign: ProviderDefinition = {
     buildAuthorizationUrl(ctx, params, { scopes: scopesOf(ctx, docusign.defaultScopes), pkce: true }),
 
   exchangeCode: (ctx, rt, params) =>
-    requestTokenSet(rt, tokenCall(ctx, 'code exchange', codeGrantParams(params))),
+    requestTokenSet(rt, tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params))),
 
   async afterConnect(ctx, rt, tokens) {
     const userinfo = await callProvider(rt, {
@@ -82,15 +83,9 @@ export const docusign: ProviderDefinition = {
     };
   },
 
-  refreshAccessToken: (ctx, rt, connection) =>
-    requestTokenSet(
-      rt,
-      tokenCall(ctx, 'refresh', {
-        grant_type: 'refresh_token',
-        refresh_token: requireRefreshToken(ctx, connection),
-      }),
-    ),
+  refreshAccessToken: basicRefreshGrant(DISPLAY),
 
+  syncs: [docusignEnvelopesSync],
   proxy: {
     baseUrl(ctx, connection) {
       const baseUri = stringField(connection.metadata, 'baseUri');
@@ -135,8 +130,4 @@ function notDocusignHost(): ProviderError {
     `${DISPLAY} named an account base_uri that is not a DocuSign host`,
     { providerCode: 'invalid_base_uri' },
   );
-}
-
-function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return basicTokenCall(ctx, DISPLAY, operation, params);
 }

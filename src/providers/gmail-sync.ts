@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { GMAIL_MAILBOX_SYNC_QUEUE } from '../jobs/queues.ts';
 import type { SyncContext, SyncDefinition, SyncItem } from '../syncs/definition.ts';
-import { GMAIL_MAILBOX_SYNC_QUEUE } from '../webhooks/effects/gmail-history.ts';
 import { buildBatch, readBatch } from './google-batch.ts';
 
 /**

@@ -1,15 +1,19 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { gmailMessagesSync } from './gmail-sync.ts';
+import { calendarEventsSync } from './google-calendar-sync.ts';
+import { driveFilesSync } from './google-drive-sync.ts';
 import { callProvider, requestTokenSet } from './oauth-http.ts';
 import { type OAuthProviderName, type ProviderDefinition, ProviderError } from './provider.ts';
+import { youtubeStatsSync } from './youtube-sync.ts';
 
 /**
  * Google and its scoped variants (Gmail, Calendar, Drive, YouTube): one module, five names.
@@ -59,13 +63,12 @@ function makeGoogle(
       }),
 
     exchangeCode: (ctx, rt, params) =>
-      requestTokenSet(rt, {
-        provider: displayName,
-        operation: 'code exchange',
-        url: requireEndpoint(ctx, 'tokenUrl'),
-        params: codeGrantParams(params),
-        clientAuth: clientAuthOf(ctx, 'client_secret_post'),
-      }),
+      requestTokenSet(
+        rt,
+        tokenEndpointCall(ctx, displayName, 'code exchange', codeGrantParams(params), {
+          auth: 'client_secret_post',
+        }),
+      ),
 
     async afterConnect(ctx, rt, tokens) {
       const userinfo = await callProvider(rt, {
@@ -91,13 +94,12 @@ function makeGoogle(
     },
 
     async refreshAccessToken(ctx, rt, connection) {
-      return requestTokenSet(rt, {
-        provider: displayName,
-        operation: 'refresh',
-        url: requireEndpoint(ctx, 'tokenUrl'),
-        params: { grant_type: 'refresh_token', refresh_token: requireRefreshToken(ctx, connection) },
-        clientAuth: clientAuthOf(ctx, 'client_secret_post'),
-      });
+      return requestTokenSet(
+        rt,
+        tokenEndpointCall(ctx, displayName, 'refresh', refreshGrantParams(ctx, connection), {
+          auth: 'client_secret_post',
+        }),
+      );
     },
 
     async revoke(ctx, rt, connection) {
@@ -120,24 +122,20 @@ function makeGoogle(
 
     syncs,
 
-    proxy: {
-      baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-      headers: () => ({}),
-      isAuthFailure: (status) => status === 401,
-    },
+    proxy: apiBaseProxy(),
   };
   return definition;
 }
 
 const scope = (name: string) => `https://www.googleapis.com/auth/${name}`;
 
-// `google` offers Gmail's sync too when the integration asks for a Gmail scope.
+// `google` offers each API's sync when the integration asks for one of that API's scopes.
 export const google = makeGoogle(
   'google',
   'Google',
   'https://www.googleapis.com',
   ['profile'],
-  [gmailMessagesSync],
+  [gmailMessagesSync, calendarEventsSync, driveFilesSync, youtubeStatsSync],
 );
 export const gmail = makeGoogle(
   'gmail',
@@ -146,12 +144,24 @@ export const gmail = makeGoogle(
   [scope('gmail.readonly')],
   [gmailMessagesSync],
 );
-export const googleCalendar = makeGoogle('google-calendar', 'Google Calendar', 'https://www.googleapis.com', [
-  scope('calendar.readonly'),
-]);
-export const googleDrive = makeGoogle('google-drive', 'Google Drive', 'https://www.googleapis.com', [
-  scope('drive.readonly'),
-]);
-export const youtube = makeGoogle('youtube', 'YouTube', 'https://www.googleapis.com', [
-  scope('youtube.readonly'),
-]);
+export const googleCalendar = makeGoogle(
+  'google-calendar',
+  'Google Calendar',
+  'https://www.googleapis.com',
+  [scope('calendar.readonly')],
+  [calendarEventsSync],
+);
+export const googleDrive = makeGoogle(
+  'google-drive',
+  'Google Drive',
+  'https://www.googleapis.com',
+  [scope('drive.readonly')],
+  [driveFilesSync],
+);
+export const youtube = makeGoogle(
+  'youtube',
+  'YouTube',
+  'https://www.googleapis.com',
+  [scope('youtube.readonly')],
+  [youtubeStatsSync],
+);

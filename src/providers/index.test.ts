@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getProvider, PROVIDERS } from './index.ts';
-import { OAUTH_PROVIDERS } from './provider.ts';
+import { getProvider, OAUTH_PROVIDERS, PROVIDERS } from './index.ts';
 
 describe('the provider registry', () => {
   it('has a definition for every provider name, under its own name', () => {

@@ -1,12 +1,14 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
   requireEndpoint,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
-import { callProvider, type ProviderCall, readTokenSet, requestTokenSet } from './oauth-http.ts';
+import { instagramMediaSync } from './instagram-sync.ts';
+import { callProvider, readTokenSet, requestTokenSet } from './oauth-http.ts';
 import { type ProviderDefinition, ProviderError } from './provider.ts';
 
 /**
@@ -45,13 +47,9 @@ export const instagram: ProviderDefinition = {
     }),
 
   async exchangeCode(ctx, rt, params) {
-    const call: ProviderCall = {
-      provider: DISPLAY,
-      operation: 'code exchange',
-      url: requireEndpoint(ctx, 'tokenUrl'),
-      params: codeGrantParams(params),
-      clientAuth: clientAuthOf(ctx, 'client_secret_post'),
-    };
+    const call = tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params), {
+      auth: 'client_secret_post',
+    });
     const body = await callProvider(rt, call);
     const userId = stringField(body, 'user_id');
     return {
@@ -105,9 +103,8 @@ export const instagram: ProviderDefinition = {
     return { ...tokens, refreshToken: null };
   },
 
-  proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-    headers: () => ({}),
-    isAuthFailure: (status, body) => status === 401 || (status === 400 && /"code"\s*:\s*190\b/.test(body)),
-  },
+  syncs: [instagramMediaSync],
+  proxy: apiBaseProxy(
+    (status, body) => status === 401 || (status === 400 && /"code"\s*:\s*190\b/.test(body)),
+  ),
 };

@@ -1,14 +1,17 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requestedHeader,
   requireEndpoint,
-  requireRefreshToken,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { isRecord } from './failure.ts';
-import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import { notionPagesSync } from './notion-sync.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
   type ProviderDefinition,
@@ -80,10 +83,7 @@ export const notion: ProviderDefinition = {
   },
 
   refreshAccessToken: (ctx, rt, connection) =>
-    requestTokens(ctx, rt, 'refresh', {
-      grant_type: 'refresh_token',
-      refresh_token: requireRefreshToken(ctx, connection),
-    }),
+    requestTokens(ctx, rt, 'refresh', refreshGrantParams(ctx, connection)),
 
   async revoke(ctx, rt, connection) {
     await callProvider(rt, {
@@ -97,13 +97,16 @@ export const notion: ProviderDefinition = {
     });
   },
 
+  syncs: [notionPagesSync],
+  // About 3 requests a second per connection (Notion answers 429 past it).
+  limits: { perConnection: { perSecond: 3 } },
+
   proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
+    ...apiBaseProxy(),
     headers: (ctx, _connection, requested) => ({
       'Notion-Version':
         requestedHeader(requested, 'notion-version') ?? ctx.options.notionVersion ?? DEFAULT_VERSION,
     }),
-    isAuthFailure: (status) => status === 401,
   },
 };
 
@@ -113,14 +116,7 @@ async function requestTokens(
   operation: string,
   params: Record<string, string>,
 ): Promise<TokenSet> {
-  const call: ProviderCall = {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    body: 'json',
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  const call = tokenEndpointCall(ctx, DISPLAY, operation, params, { body: 'json' });
   const body = await callProvider(rt, call);
   const owner = isRecord(body.owner) ? body.owner : {};
   const extras: Record<string, unknown> = {

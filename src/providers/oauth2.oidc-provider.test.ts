@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OidcServer, startOidcServer } from '../../test/harness/oidc-server.ts';
-import { connectionOf, expectFailure, REDIRECT_URI } from './contract-cases.ts';
+import { connectionOf, expectFailure, oauthStart, REDIRECT_URI } from './contract-cases.ts';
 import { oauth2 } from './oauth2.ts';
-import { makeOAuthState, makePkcePair } from './pkce.ts';
 import type { IntegrationContext, TokenEndpointAuthMethod } from './provider.ts';
 import { makeProviderRuntime } from './runtime.ts';
 
@@ -48,8 +47,7 @@ function integration(
 }
 
 async function connect(ctx: IntegrationContext) {
-  const state = makeOAuthState();
-  const pkce = await makePkcePair();
+  const { state, ...pkce } = await oauthStart();
   const url = oauth2.authorizationUrl(ctx, {
     state,
     codeChallenge: pkce.codeChallenge,

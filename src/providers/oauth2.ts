@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import {
-  basicTokenCall,
+  basicRefreshGrant,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { idTokenClaims } from './id-token.ts';
-import { callProvider, readTokenSet, requestTokenSet } from './oauth-http.ts';
-import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
+import { type ProviderDefinition, ProviderError } from './provider.ts';
 
 /**
  * Any OAuth 2.0 server, by configuration: RFC 6749 code grant with RFC 7636 PKCE, RFC 7009
@@ -33,6 +33,8 @@ export const oauth2: ProviderDefinition = {
   name: 'oauth2',
   displayName: DISPLAY,
   defaultEndpoints: { authorizationUrl: '', tokenUrl: '' },
+  // No apiBaseUrl needed: an app may want only tokens (the proxy answers 409 proxy_not_configured).
+  requiredEndpoints: ['authorizationUrl', 'tokenUrl'],
   defaultScopes: [],
   pkce: true,
   refresh: { strategy: 'expiry', rotates: true },
@@ -41,7 +43,7 @@ export const oauth2: ProviderDefinition = {
     buildAuthorizationUrl(ctx, params, { scopes: scopesOf(ctx, oauth2.defaultScopes), pkce: true }),
 
   async exchangeCode(ctx, rt, params) {
-    const call = tokenCall(ctx, 'code exchange', codeGrantParams(params));
+    const call = tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params));
     const body = await callProvider(rt, call);
     const sub = stringField(idTokenClaims(body.id_token), 'sub');
     return { ...readTokenSet(call, body), extras: sub ? { idTokenSubject: sub } : {} };
@@ -75,14 +77,7 @@ export const oauth2: ProviderDefinition = {
     return { tokens, accountId, metadata, warnings };
   },
 
-  refreshAccessToken: (ctx, rt, connection) =>
-    requestTokenSet(
-      rt,
-      tokenCall(ctx, 'refresh', {
-        grant_type: 'refresh_token',
-        refresh_token: requireRefreshToken(ctx, connection),
-      }),
-    ),
+  refreshAccessToken: basicRefreshGrant(DISPLAY),
 
   async revoke(ctx, rt, connection) {
     if (!ctx.endpoints.revocationUrl) return;
@@ -106,7 +101,3 @@ export const oauth2: ProviderDefinition = {
     isAuthFailure: (status) => status === 401,
   },
 };
-
-function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return basicTokenCall(ctx, DISPLAY, operation, params);
-}

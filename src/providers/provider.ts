@@ -5,24 +5,12 @@
  * provider is one file here plus its simulator in src/sandbox/providers/.
  */
 
+import type { ProviderLimits } from '../syncs/call-limits.ts';
 import type { SyncDefinition } from '../syncs/definition.ts';
+import type { OAuthProviderName } from './index.ts';
 
-/** The provider names an integration may have (contract: shared/api-contract.md). */
-export const OAUTH_PROVIDERS = [
-  'google',
-  'gmail',
-  'google-calendar',
-  'google-drive',
-  'youtube',
-  'xero',
-  'docusign',
-  'notion',
-  'instagram',
-  'tiktok',
-  'slack',
-  'oauth2',
-] as const;
-export type OAuthProviderName = (typeof OAUTH_PROVIDERS)[number];
+/** The provider names an integration may have: the registry's keys (providers/index.ts). */
+export type { OAuthProviderName } from './index.ts';
 
 export interface Endpoints {
   authorizationUrl: string;
@@ -62,6 +50,8 @@ export interface IntegrationOptions {
   refreshWindowSeconds?: number;
   /** Notion-Version header for the proxy (default in the Notion module). */
   notionVersion?: string;
+  /** Gmail push: the Pub/Sub topic users.watch publishes to; no watch without it. */
+  gmailWatchTopic?: string;
   /** Whether to use PKCE where the provider supports it (default true). */
   pkce?: boolean;
 }
@@ -163,6 +153,8 @@ export interface ProviderDefinition {
   /** For messages to people: "Xero", "Google Calendar". */
   displayName: string;
   defaultEndpoints: Endpoints;
+  /** Endpoints an integration must set itself, having no default (the generic provider's). */
+  requiredEndpoints?: readonly (keyof Endpoints & string)[];
   defaultScopes: string[];
   /** Whether the provider supports PKCE (S256). */
   pkce: boolean;
@@ -198,6 +190,8 @@ export interface ProviderDefinition {
   /** The provider's syncs (src/syncs/definition.ts); none when absent. */
   // biome-ignore lint/suspicious/noExplicitAny: each sync has its own checkpoint type.
   syncs?: readonly SyncDefinition<any>[];
+  /** The provider's call limits, kept by its syncs' calls (src/syncs/call-limits.ts). */
+  limits?: ProviderLimits;
   proxy: {
     /**
      * Base URL of proxied calls for this connection (DocuSign: its base_uri + /restapi); proxied

@@ -1,14 +1,15 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
-  clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
-import { isRecord } from './failure.ts';
-import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import { classifyAnswer, isRecord, networkFailure } from './failure.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
   type ProviderDefinition,
@@ -77,10 +78,7 @@ export const slack: ProviderDefinition = {
   },
 
   refreshAccessToken: (ctx, rt, connection) =>
-    requestTokens(ctx, rt, 'refresh', {
-      grant_type: 'refresh_token',
-      refresh_token: requireRefreshToken(ctx, connection),
-    }),
+    requestTokens(ctx, rt, 'refresh', refreshGrantParams(ctx, connection)),
 
   async revoke(ctx, rt, connection) {
     try {
@@ -97,12 +95,10 @@ export const slack: ProviderDefinition = {
     }
   },
 
-  proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-    headers: () => ({}),
-    isAuthFailure: (status, body) =>
+  proxy: apiBaseProxy(
+    (status, body) =>
       status === 401 || /"error"\s*:\s*"(invalid_auth|token_expired|token_revoked|not_authed)"/.test(body),
-  },
+  ),
 };
 
 async function requestTokens(
@@ -111,13 +107,7 @@ async function requestTokens(
   operation: string,
   params: Record<string, string>,
 ): Promise<TokenSet> {
-  const call: ProviderCall = {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_basic'),
-  };
+  const call = tokenEndpointCall(ctx, DISPLAY, operation, params);
   const body = await callProvider(rt, call);
   const team = isRecord(body.team) ? body.team : {};
   const enterprise = isRecord(body.enterprise) ? body.enterprise : {};
@@ -141,4 +131,75 @@ async function requestTokens(
     ...(webhookUrl ? { secretExtras: { incomingWebhookUrl: webhookUrl } } : {}),
     extras: Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined)),
   };
+}
+
+/**
+ * Posting through an incoming webhook (the URL from `incoming_webhook.url`, a secret: it never
+ * reaches a message). Slack answers in plain text: 200 `ok`; 400 with what is wrong with the
+ * payload (refused: the grant lives, the message will not pass as it is); 403 `invalid_token`,
+ * 404 `no_service`, 410 `channel_is_archived` when the webhook is gone (permanent: reconnect);
+ * 429 and 5xx pass, as do network failures and timeouts (transient: retried, up to
+ * `WEBHOOK_ATTEMPTS` in all, waiting Retry-After or 250 ms doubling, at most 5 s a wait). Any
+ * other answer is one tether cannot use (configuration). Resolves with the attempts it took;
+ * otherwise throws the last failure as a classified ProviderError.
+ */
+export const WEBHOOK_ATTEMPTS = 3;
+const WEBHOOK_MAX_WAIT_MS = 5_000;
+const WEBHOOK_GONE = new Set([403, 404, 410]);
+
+export interface WebhookPostOptions {
+  /** Waits between attempts; tests shorten it. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Told of each transient failure before the wait. */
+  onRetry?: (failure: ProviderError, attempt: number) => void;
+}
+
+export async function postToIncomingWebhook(
+  rt: ProviderRuntime,
+  url: string,
+  message: unknown,
+  options: WebhookPostOptions = {},
+): Promise<{ attempts: number }> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    const failure = await postOnce(rt, url, message);
+    if (!failure) return { attempts: attempt };
+    if (failure.kind !== 'transient' || attempt >= WEBHOOK_ATTEMPTS) throw failure;
+    options.onRetry?.(failure, attempt);
+    const backoff =
+      failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : 250 * 2 ** (attempt - 1);
+    await sleep(Math.min(backoff, WEBHOOK_MAX_WAIT_MS));
+  }
+}
+
+async function postOnce(
+  rt: ProviderRuntime,
+  url: string,
+  message: unknown,
+): Promise<ProviderError | undefined> {
+  const context = { provider: DISPLAY, operation: 'incoming webhook', secrets: [url], now: rt.now() };
+  let response: Response;
+  let text: string;
+  try {
+    response = await rt.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+    });
+    text = await response.text();
+  } catch (cause) {
+    return networkFailure(cause, context);
+  }
+  const { status } = response;
+  if (status >= 200 && status < 300) return undefined;
+  if (status === 429 || status >= 500)
+    return classifyAnswer({ status, headers: response.headers, json: undefined }, context);
+  // Slack's answer is a bare error code; anything else (an HTML page) is not one to keep.
+  const said = /^[a-z_]{1,64}$/.test(text.trim()) ? text.trim() : undefined;
+  const kind = status === 400 ? 'refused' : WEBHOOK_GONE.has(status) ? 'permanent' : 'configuration';
+  const providerCode = said ?? (status === 400 ? 'invalid_payload' : `http_${status}`);
+  return new ProviderError(kind, DISPLAY, `Slack incoming webhook failed: ${providerCode} (HTTP ${status})`, {
+    status,
+    providerCode,
+  });
 }

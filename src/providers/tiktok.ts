@@ -1,13 +1,15 @@
 import {
+  apiBaseProxy,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
+  refreshGrantParams,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
-import { callProvider, type ProviderCall, readTokenSet } from './oauth-http.ts';
+import { callProvider, readTokenSet } from './oauth-http.ts';
 import {
   type IntegrationContext,
   type ProviderDefinition,
@@ -15,6 +17,7 @@ import {
   type ProviderRuntime,
   type TokenSet,
 } from './provider.ts';
+import { tiktokVideosSync } from './tiktok-sync.ts';
 
 /**
  * TikTok (Login Kit v2). Quirks: the client is `client_key`, never client_id, in the authorize
@@ -69,10 +72,7 @@ export const tiktok: ProviderDefinition = {
   },
 
   refreshAccessToken: (ctx, rt, connection) =>
-    requestTokens(ctx, rt, 'refresh', {
-      grant_type: 'refresh_token',
-      refresh_token: requireRefreshToken(ctx, connection),
-    }),
+    requestTokens(ctx, rt, 'refresh', refreshGrantParams(ctx, connection)),
 
   async revoke(ctx, rt, connection) {
     await callProvider(rt, {
@@ -85,11 +85,8 @@ export const tiktok: ProviderDefinition = {
     });
   },
 
-  proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
-    headers: () => ({}),
-    isAuthFailure: (status, body) => status === 401 || /"code"\s*:\s*"access_token_invalid"/.test(body),
-  },
+  syncs: [tiktokVideosSync],
+  proxy: apiBaseProxy((status, body) => status === 401 || /"code"\s*:\s*"access_token_invalid"/.test(body)),
 };
 
 async function requestTokens(
@@ -98,13 +95,10 @@ async function requestTokens(
   operation: string,
   params: Record<string, string>,
 ): Promise<TokenSet> {
-  const call: ProviderCall = {
-    provider: DISPLAY,
-    operation,
-    url: requireEndpoint(ctx, 'tokenUrl'),
-    params,
-    clientAuth: clientAuthOf(ctx, 'client_secret_post', CLIENT_ID_PARAM),
-  };
+  const call = tokenEndpointCall(ctx, DISPLAY, operation, params, {
+    auth: 'client_secret_post',
+    idParam: CLIENT_ID_PARAM,
+  });
   const body = await callProvider(rt, call);
   const openId = stringField(body, 'open_id');
   return { ...readTokenSet(call, body), extras: openId ? { openId } : {} };

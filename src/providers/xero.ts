@@ -1,18 +1,20 @@
 import {
-  basicTokenCall,
+  apiBaseProxy,
+  basicRefreshGrant,
   buildAuthorizationUrl,
   clientAuthOf,
   codeGrantParams,
   requestedHeader,
   requireEndpoint,
-  requireRefreshToken,
   scopesOf,
   stringField,
+  tokenEndpointCall,
 } from './common.ts';
 import { isRecord } from './failure.ts';
 import { idTokenClaims } from './id-token.ts';
-import { callProvider, callProviderJson, readTokenSet, requestTokenSet } from './oauth-http.ts';
-import { type IntegrationContext, type ProviderDefinition, ProviderError } from './provider.ts';
+import { callProvider, callProviderJson, readTokenSet } from './oauth-http.ts';
+import { type ProviderDefinition, ProviderError } from './provider.ts';
+import { xeroInvoicesSync } from './xero-sync.ts';
 
 /**
  * Xero. Quirks: HTTP Basic only; refresh tokens need the offline_access scope (always asked
@@ -68,7 +70,7 @@ export const xero: ProviderDefinition = {
     }),
 
   async exchangeCode(ctx, rt, params) {
-    const call = tokenCall(ctx, 'code exchange', codeGrantParams(params));
+    const call = tokenEndpointCall(ctx, DISPLAY, 'code exchange', codeGrantParams(params));
     const body = await callProvider(rt, call);
     const claims = idTokenClaims(body.id_token);
     const xeroUserId = stringField(claims, 'xero_userid') ?? stringField(claims, 'sub');
@@ -112,14 +114,7 @@ export const xero: ProviderDefinition = {
     };
   },
 
-  refreshAccessToken: (ctx, rt, connection) =>
-    requestTokenSet(
-      rt,
-      tokenCall(ctx, 'refresh', {
-        grant_type: 'refresh_token',
-        refresh_token: requireRefreshToken(ctx, connection),
-      }),
-    ),
+  refreshAccessToken: basicRefreshGrant(DISPLAY),
 
   async revoke(ctx, rt, connection) {
     // Xero revokes refresh tokens only (an access token gets unsupported_token_type); revoking
@@ -135,8 +130,12 @@ export const xero: ProviderDefinition = {
     });
   },
 
+  syncs: [xeroInvoicesSync],
+  // Per organisation, across every connection of the app: 5 calls in progress, 60 a minute.
+  limits: { perTenant: { header: 'xero-tenant-id', concurrent: 5, perMinute: 60 } },
+
   proxy: {
-    baseUrl: (ctx) => requireEndpoint(ctx, 'apiBaseUrl'),
+    ...apiBaseProxy(),
     headers(_ctx, connection, requested) {
       const tenantId =
         requestedHeader(requested, 'xero-tenant-id') ?? stringField(connection.metadata, 'tenantId');
@@ -144,13 +143,8 @@ export const xero: ProviderDefinition = {
       if (tenantId) headers['xero-tenant-id'] = tenantId;
       return headers;
     },
-    isAuthFailure: (status) => status === 401,
   },
 };
-
-function tokenCall(ctx: IntegrationContext, operation: string, params: Record<string, string>) {
-  return basicTokenCall(ctx, DISPLAY, operation, params);
-}
 
 function readTenants(answer: unknown[]): XeroTenantRef[] {
   return answer.filter(isRecord).flatMap((c) => {

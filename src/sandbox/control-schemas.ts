@@ -9,7 +9,7 @@ const endpointPattern = z
   .string()
   .regex(/^(?=.)[A-Za-z0-9_.#-]*\*?$/, 'must be an endpoint key or a prefix ending in *');
 
-export const faultAction = z.discriminatedUnion('kind', [
+const faultAction = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('respond'),
@@ -35,7 +35,6 @@ export const faultInput = z
   .strict()
   .refine((v) => (v.preset === undefined) !== (v.action === undefined), 'give either "action" or "preset"')
   .refine((v) => v.preset !== undefined || v.endpoint !== undefined, '"endpoint" is required with "action"');
-export type FaultInput = z.infer<typeof faultInput>;
 
 export const rateLimitInput = z
   .object({
@@ -55,7 +54,6 @@ export const clientInput = z
     name: z.string().optional(),
   })
   .strict();
-export type ClientInput = z.infer<typeof clientInput>;
 
 export const advanceInput = z
   .object({ ms: z.number().min(0).optional(), seconds: z.number().min(0).optional() })
@@ -77,7 +75,6 @@ export const revokeInput = z
       [v.refreshToken, v.accessToken, v.grantId, v.accountId].filter((x) => x !== undefined).length === 1,
     'give exactly one of "refreshToken", "accessToken", "grantId", "accountId"',
   );
-export type RevokeInput = z.infer<typeof revokeInput>;
 
 export const expireInput = z.object({ accessToken: z.string().min(1) }).strict();
 

@@ -1,3 +1,4 @@
+import type { OAuthProviderName } from '../providers/provider.ts';
 import { seededClient } from './oauth/clients.ts';
 import { SANDBOX_PROVIDER_MODULES } from './providers/index.ts';
 import type { SandboxProviderEndpoints } from './providers/provider.ts';
@@ -22,4 +23,39 @@ export function sandboxClientCredentials(provider: SandboxProvider): {
 } {
   const { clientId, clientSecret } = seededClient(provider);
   return { clientId, clientSecret };
+}
+
+/** A sandbox integration: one per tether provider, pointed at the module that simulates it. */
+export interface SandboxIntegrationSeed {
+  key: string;
+  provider: OAuthProviderName;
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+  endpoints: Record<string, string>;
+}
+
+/** The integrations a tether with the sandbox on holds (key `sandbox-<provider>`), derived from the modules. */
+export function sandboxIntegrationSeeds(sandboxBaseUrl: string): SandboxIntegrationSeed[] {
+  const base = sandboxBaseUrl.replace(/\/+$/, '');
+  return SANDBOX_PROVIDER_MODULES.flatMap((module) => {
+    const credentials = sandboxClientCredentials(module.name);
+    const endpoints = Object.fromEntries(
+      Object.entries(module.endpoints(base)).filter(([, url]) => url !== undefined),
+    ) as Record<string, string>;
+    return module.simulates.map((provider) => ({
+      key: `sandbox-${provider}`,
+      provider,
+      ...credentials,
+      scopes: module.seedScopes ?? [],
+      endpoints,
+    }));
+  });
+}
+
+/** The simulator of a tether provider; every provider has exactly one (src/sandbox/index.test.ts). */
+export function simulatorOf(provider: OAuthProviderName): SandboxProvider {
+  const module = SANDBOX_PROVIDER_MODULES.find((m) => m.simulates.includes(provider));
+  if (!module) throw new TypeError(`no sandbox module simulates "${provider}"`);
+  return module.name;
 }

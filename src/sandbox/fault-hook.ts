@@ -13,6 +13,7 @@ import type { SandboxState } from './state.ts';
 export type RateLimitRenderer = (hit: RateLimitHit, endpoint: string) => ProviderReply;
 
 const records = new WeakMap<FastifyRequest, CallRecord>();
+const releases = new WeakMap<FastifyRequest, () => void>();
 
 export function makeFaultHooks(state: SandboxState, rateLimited: RateLimitRenderer) {
   async function onRequest(request: FastifyRequest, reply: FastifyReply) {
@@ -20,6 +21,30 @@ export function makeFaultHooks(state: SandboxState, rateLimited: RateLimitRender
     if (!key) return;
     const call = state.calls.record(key, request.method, request.url, state.clock.now());
     records.set(request, call);
+
+    // The provider's own limits (keyed-limits.ts) see the call first and hold it until answered.
+    const limit = request.routeOptions.config.limit?.(request);
+    if (limit) {
+      const admission = state.keyedLimits.admit(limit, state.clock.now());
+      if (!admission.ok) {
+        call.note = `limited:${admission.problem}`;
+        const rule = {
+          id: `limit:${limit.key}`,
+          endpoint: key,
+          limit: admission.limit,
+          windowSec: Math.ceil((limit.window?.ms ?? 1000) / 1000),
+          problem: admission.problem,
+          windowStart: admission.resetAt - (limit.window?.ms ?? 1000),
+          used: admission.limit,
+        };
+        return send(
+          reply,
+          rateLimited({ rule, retryAfterSec: admission.retryAfterSec, resetAt: admission.resetAt }, key),
+        );
+      }
+      releases.set(request, admission.release);
+      reply.raw.once('close', admission.release);
+    }
 
     const plan = state.faults.take(key);
     if (plan.latencyMs > 0) await sleep(plan.latencyMs);
@@ -52,6 +77,7 @@ export function makeFaultHooks(state: SandboxState, rateLimited: RateLimitRender
   }
 
   async function onResponse(request: FastifyRequest, reply: FastifyReply) {
+    releases.get(request)?.();
     const call = records.get(request);
     if (call) call.status = reply.statusCode;
   }

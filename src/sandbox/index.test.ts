@@ -1,7 +1,15 @@
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandboxState, sandboxEndpoints, sandboxPlugin } from './index.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { OAUTH_PROVIDERS } from '../providers/index.ts';
+import {
+  makeSandboxState,
+  sandboxEndpoints,
+  sandboxIntegrationSeeds,
+  sandboxPlugin,
+  simulatorOf,
+} from './index.ts';
+import { SANDBOX_PROVIDER_MODULES } from './providers/index.ts';
 import { SANDBOX_PROVIDERS } from './settings.ts';
 
 // The plugin as tether mounts it: inside a host app that already parses form bodies, under
@@ -86,11 +94,31 @@ describe('closing a host app', () => {
     const origin = await host.listen({ host: '127.0.0.1', port: 0 });
     state.faults.add({ endpoint: 'google.userinfo', action: { kind: 'hang' } });
     const pending = fetch(`${origin}/sandbox/google/oauth2/v3/userinfo`).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(state.hung.size).toBe(1);
+    // Under load the request may take more than a moment to arrive: wait until it hangs.
+    await vi.waitFor(() => expect(state.hung.size).toBe(1), { timeout: 5_000, interval: 20 });
     const started = performance.now();
     await host.close();
     expect(performance.now() - started).toBeLessThan(2000);
     expect(await pending).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('the sandbox modules', () => {
+  it('simulate every tether provider exactly once, and seed one integration for each', () => {
+    const simulated = SANDBOX_PROVIDER_MODULES.flatMap((module) => module.simulates);
+    expect([...simulated].sort()).toEqual([...OAUTH_PROVIDERS].sort());
+    const seeds = sandboxIntegrationSeeds('http://127.0.0.1:9/sandbox');
+    expect(seeds.map((seed) => seed.key).sort()).toEqual(OAUTH_PROVIDERS.map((p) => `sandbox-${p}`).sort());
+    for (const seed of seeds) {
+      expect(seed.endpoints.tokenUrl).toMatch(
+        new RegExp(`^http://127\\.0\\.0\\.1:9/sandbox/${simulatorOf(seed.provider)}/`),
+      );
+    }
+  });
+
+  it('have settings for each simulator, and nothing else', () => {
+    expect(SANDBOX_PROVIDER_MODULES.map((module) => module.name).sort()).toEqual(
+      [...SANDBOX_PROVIDERS].sort(),
+    );
   });
 });

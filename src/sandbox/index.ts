@@ -114,7 +114,13 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
 }
 
 export { SandboxControl } from './control-client.ts';
-export { sandboxClientCredentials, sandboxEndpoints } from './endpoints.ts';
+export {
+  type SandboxIntegrationSeed,
+  sandboxClientCredentials,
+  sandboxEndpoints,
+  sandboxIntegrationSeeds,
+  simulatorOf,
+} from './endpoints.ts';
 export type { SandboxProviderEndpoints } from './providers/provider.ts';
 export { NOTION_LEGACY, type SandboxProvider, slackTokenRotation } from './settings.ts';
 export { makeSandboxState, type SandboxState } from './state.ts';

@@ -4,18 +4,6 @@ import { z } from 'zod';
 // All of it can be changed at run time through the control API (for example to test Slack with
 // token rotation on, Notion's legacy never-expiring tokens, or TikTok's 2-hour access tokens).
 
-export const SANDBOX_PROVIDERS = [
-  'google',
-  'xero',
-  'docusign',
-  'notion',
-  'instagram',
-  'tiktok',
-  'slack',
-  'oauth2',
-] as const;
-export type SandboxProvider = (typeof SANDBOX_PROVIDERS)[number];
-
 /**
  * - `none`: a refresh returns no new refresh token; the old one keeps working (Google).
  * - `single-use`: each refresh returns a new refresh token; the old one stops working after
@@ -53,7 +41,8 @@ const base: ProviderSettings = {
   minRefreshAgeSec: DAY,
 };
 
-export const DEFAULT_SETTINGS: Record<SandboxProvider, ProviderSettings> = {
+/** Each simulated provider's defaults; its keys are the simulator names (SANDBOX_PROVIDERS). */
+export const DEFAULT_SETTINGS = {
   // Google answers expires_in 3599 for its one-hour tokens; refresh tokens never rotate.
   google: { ...base, accessTokenTtlSec: 3599, rotation: 'none' },
   xero: { ...base, accessTokenTtlSec: 1800, refreshTokenTtlSec: 60 * DAY, rotationGraceSec: 1800 },
@@ -67,7 +56,10 @@ export const DEFAULT_SETTINGS: Record<SandboxProvider, ProviderSettings> = {
   // Without token rotation Slack tokens never expire; rotation on: 12-hour tokens, single-use refresh.
   slack: { ...base, accessTokenTtlSec: null, refreshTokens: false, rotation: 'none' },
   oauth2: { ...base },
-};
+} satisfies Record<string, ProviderSettings>;
+
+export type SandboxProvider = keyof typeof DEFAULT_SETTINGS;
+export const SANDBOX_PROVIDERS = Object.keys(DEFAULT_SETTINGS) as readonly SandboxProvider[];
 
 const seconds = z.number().int().min(0);
 export const providerSettingsPatch = z

@@ -3,6 +3,7 @@ import { type CallLog, makeCallLog } from './calls.ts';
 import { makeSandboxClock, type SandboxClock } from './clock.ts';
 import { type DatasetStore, makeDatasetStore } from './datasets/store.ts';
 import { type FaultStore, makeFaultStore } from './faults.ts';
+import { type KeyedLimitStore, makeKeyedLimitStore } from './keyed-limits.ts';
 import { type ClientRegistry, makeClientRegistry } from './oauth/clients.ts';
 import { type CodeStore, makeCodeStore } from './oauth/codes.ts';
 import { type GrantStore, makeGrantStore } from './oauth/grants.ts';
@@ -20,6 +21,8 @@ export interface SandboxState {
   readonly calls: CallLog;
   readonly faults: FaultStore;
   readonly rateLimits: RateLimitStore;
+  /** The providers' own per-tenant / per-token limits (Xero, Notion): counters and peaks. */
+  readonly keyedLimits: KeyedLimitStore;
   readonly accounts: SeededAccounts;
   readonly clients: ClientRegistry;
   readonly codes: CodeStore;
@@ -46,6 +49,7 @@ export function makeSandboxState(options: SandboxStateOptions = {}): SandboxStat
     calls: makeCallLog(),
     faults: makeFaultStore(seed),
     rateLimits: makeRateLimitStore(),
+    keyedLimits: makeKeyedLimitStore(),
     accounts: makeSeededAccounts(seed),
     clients: makeClientRegistry(),
     codes: makeCodeStore(),
@@ -59,6 +63,7 @@ export function makeSandboxState(options: SandboxStateOptions = {}): SandboxStat
       state.calls.reset();
       state.faults.clear();
       state.rateLimits.clear();
+      state.keyedLimits.clear();
       state.clients.reset();
       state.codes.clear();
       state.grants.clear();

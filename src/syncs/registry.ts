@@ -1,4 +1,4 @@
-import { getProvider, isOAuthProviderName } from '../providers/index.ts';
+import { getProvider, isOAuthProviderName, OAUTH_PROVIDERS } from '../providers/index.ts';
 import type { SyncDefinition } from './definition.ts';
 
 // The syncs a connection offers: its provider's, filtered by the integration's scopes.
@@ -22,5 +22,18 @@ export function findSync(
 
 /** Whether any sync of the provider writes this model (the records API answers 404 otherwise). */
 export function providerHasModel(providerName: string, model: string): boolean {
-  return syncsOf(providerName).some((s) => s.models.some((m) => m.name === model));
+  // Any of the provider's syncs, whatever the scopes (TikTok's video.list is not a default scope).
+  if (!isOAuthProviderName(providerName)) return false;
+  const syncs = getProvider(providerName).syncs ?? [];
+  return syncs.some((s) => s.models.some((m) => m.name === model));
+}
+
+/** Every sync of the provider, whatever the scopes (the schedule keeps a row for each). */
+export function providerSyncs(providerName: string): readonly SyncDefinition[] {
+  return isOAuthProviderName(providerName) ? (getProvider(providerName).syncs ?? []) : [];
+}
+
+/** The providers that have at least one sync. */
+export function providersWithSyncs(): string[] {
+  return OAUTH_PROVIDERS.filter((name) => providerSyncs(name).length > 0);
 }

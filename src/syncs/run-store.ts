@@ -96,6 +96,21 @@ export async function requestRun(
   throw new Error('could not create or find the running sync run');
 }
 
+/** A new running run of (connection, sync); undefined when one is running already. */
+export async function createRun(
+  db: Db,
+  input: { connectionId: string; syncName: string; trigger: string },
+): Promise<SyncRunRow | undefined> {
+  return (
+    await runStatement<SyncRunRow>(db, CREATE, [
+      makeId('run'),
+      input.connectionId,
+      input.syncName,
+      input.trigger,
+    ])
+  )[0];
+}
+
 export async function findRunningRun(
   db: Db,
   connectionId: string,

@@ -5,6 +5,7 @@ import type { Sealer } from '../crypto/seal.ts';
 import { AppError } from '../errors.ts';
 import { integrationContext } from '../integrations/integration-store.ts';
 import type { ProviderRuntime } from '../providers/provider.ts';
+import { acquireLimits, LimitWaitAborted, limitsFor } from './call-limits.ts';
 import type { SyncContext } from './definition.ts';
 
 /**
@@ -77,7 +78,27 @@ export async function makeSyncContext(deps: SyncHttpDeps, options: SyncHttpOptio
       ...provider.proxy.headers(ctx, connection, given),
       authorization: `Bearer ${token.accessToken}`,
     };
-    return deps.runtime.fetch(url, { ...init, headers, signal });
+    const covering = limitsFor(provider.limits, { integrationKey: integration.key, connectionId, headers });
+    if (covering.length === 0) return deps.runtime.fetch(url, { ...init, headers, signal });
+    // A call counts against the provider's limits until its answer is read in full.
+    let release: () => void;
+    try {
+      release = await acquireLimits(covering, signal, () => deps.runtime.now().getTime());
+    } catch (error) {
+      if (error instanceof LimitWaitAborted) throw new SyncStopped();
+      throw error;
+    }
+    try {
+      const response = await deps.runtime.fetch(url, { ...init, headers, signal });
+      const body = await response.arrayBuffer();
+      return new Response(response.status === 204 || response.status === 304 ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    } finally {
+      release();
+    }
   }
 
   async function request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -112,9 +133,16 @@ export async function makeSyncContext(deps: SyncHttpDeps, options: SyncHttpOptio
       const retryAfter = retryAfterMs(response.headers.get('retry-after'));
       if (response.status === 429 || (response.status === 503 && retryAfter !== undefined)) {
         await response.body?.cancel();
+        // A wait longer than a run should sit through (Xero's daily limit): stop the run now, and
+        // let a later one carry on from the checkpoint, instead of asking again and again.
+        if (retryAfter !== undefined && retryAfter > maxRetryAfterMs)
+          throw new AppError(
+            'rate_limited',
+            `${first.provider.displayName} asks to wait ${Math.ceil(retryAfter / 1000)} s before the next call.`,
+          );
         if (++rateLimited > maxRateLimitWaits)
           throw new AppError('rate_limited', `${first.provider.displayName} kept answering 429.`);
-        await sleep(Math.min(retryAfter ?? 1000 * rateLimited, maxRetryAfterMs));
+        await sleep(retryAfter ?? Math.min(1000 * rateLimited, maxRetryAfterMs));
         continue;
       }
       if (response.status >= 500) {

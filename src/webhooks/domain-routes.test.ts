@@ -2,12 +2,6 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payments } from '../db/schema.ts';
-import { installErrorHandling } from '../http/error-handler.ts';
-import { makeConnectPayload } from '../sandbox/webhooks/docusign-connect.ts';
-import { makePaypalEvent } from '../sandbox/webhooks/paypal-events.ts';
-import { makeStripeEvent } from '../sandbox/webhooks/stripe-events.ts';
-import { domainRoutes } from './domain-routes.ts';
 import {
   docusignInbox,
   type EffectsDatabase,
@@ -15,7 +9,13 @@ import {
   makeEffectsDatabase,
   paypalInbox,
   stripeInbox,
-} from './effects/testing.ts';
+} from '../../test/harness/webhook-effects.ts';
+import { payments } from '../db/schema.ts';
+import { installErrorHandling } from '../http/error-handler.ts';
+import { makeConnectPayload } from '../sandbox/webhooks/docusign-connect.ts';
+import { makePaypalEvent } from '../sandbox/webhooks/paypal-events.ts';
+import { makeStripeEvent } from '../sandbox/webhooks/stripe-events.ts';
+import { domainRoutes } from './domain-routes.ts';
 
 describe('the payments, signature requests and Gmail mailboxes routes', () => {
   let t: EffectsDatabase;

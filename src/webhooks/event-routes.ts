@@ -1,18 +1,15 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { fromDrizzle } from 'pg-boss';
 import { z } from 'zod';
-import { recordAudit } from '../audit/audit-log.ts';
 import type { Db } from '../db/client.ts';
 import { type Keyset, keysetPage } from '../db/keyset.ts';
 import { type WebhookEventRow, webhookEvents } from '../db/schema.ts';
-import { AppError } from '../errors.ts';
 import { listOf, pageQuery } from '../http/list-schema.ts';
 import type { PgBoss } from '../jobs/boss.ts';
-import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
+import { eventNotFound, replayWebhookEvent } from './replay.ts';
 
 const Status = z.enum(['pending', 'processing', 'processed', 'failed', 'dead']);
-const EventView = z.object({
+export const EventView = z.object({
   id: z.string(),
   integration: z.string(),
   source: z.string(),
@@ -48,7 +45,10 @@ function toView(row: WebhookEventRow): z.infer<typeof EventView> {
 }
 
 /** The inbound webhook inbox: list, read, replay. */
-export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = async (app, { db, boss }) => {
+export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss; now: () => Date }> = async (
+  app,
+  { db, boss, now },
+) => {
   const tags = ['events'];
   app.get(
     '/events',
@@ -134,7 +134,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
   const IdParams = z.object({ id: z.string().max(100) });
   const load = async (id: string) => {
     const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id));
-    if (!row) throw new AppError('not_found', `No event with id "${id}".`);
+    if (!row) throw eventNotFound(id);
     return row;
   };
 
@@ -167,24 +167,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss }> = asyn
       },
     },
     async (request, reply) => {
-      const row = await load(request.params.id);
-      const updated = await db.transaction(async (tx) => {
-        const [next] = await tx
-          .update(webhookEvents)
-          .set({ status: 'pending', attempts: 0, lastError: null, updatedAt: new Date() })
-          .where(eq(webhookEvents.id, row.id))
-          .returning();
-        const job: ProcessJob = { eventRowIds: [row.id] };
-        await boss.send(PROCESS_QUEUE, job, { db: fromDrizzle(tx as never, sql) });
-        await recordAudit(tx, {
-          actor: 'api',
-          action: 'webhook.replayed',
-          subjectType: 'webhook_event',
-          subjectId: row.id,
-          metadata: { previousStatus: row.status },
-        });
-        return next!;
-      });
+      const updated = await replayWebhookEvent({ db, boss, now }, request.params.id, 'api');
       return reply.status(202).send(toView(updated));
     },
   );

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeTestJobs, type TestJobs } from '../../test/harness/jobs.ts';
 import type { PgBoss } from '../jobs/boss.ts';
+import { PROCESS_QUEUE, processJobEventIds } from '../jobs/queues.ts';
 import { makeMetrics } from '../metrics.ts';
 import { type InboxEntry, type InboxWriterOptions, makeInboxWriter } from './inbox-writer.ts';
-import { PROCESS_QUEUE, processJobEventIds } from './process-queue.ts';
 
 // Both ways of writing: events and job in one statement (the default), and in a transaction of
 // separate statements (what the writer falls back to when pg-boss's insert cannot be captured).

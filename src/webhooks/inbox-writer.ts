@@ -1,8 +1,8 @@
 import { type Database, runStatement, type Statement, statement } from '../db/client.ts';
 import { makeId } from '../ids.ts';
 import { captureJobInsert, type JobInsert, jobsIn, type PgBoss } from '../jobs/boss.ts';
+import { PROCESS_QUEUE, type ProcessJob } from '../jobs/queues.ts';
 import type { Metrics } from '../metrics.ts';
-import { PROCESS_QUEUE, type ProcessJob } from './process-queue.ts';
 
 /**
  * The inbox write, with group commit.

@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { type PgBoss, startBoss, stopBoss } from '../jobs/boss.ts';
+import { DEAD_QUEUE } from '../jobs/queues.ts';
 import { makeMetrics } from '../metrics.ts';
 import { makeStripeEvent } from '../sandbox/webhooks/stripe-events.ts';
 import { makeInboxWriter } from './inbox-writer.ts';
-import { DEAD_QUEUE } from './process-queue.ts';
 import { type ProcessOptions, startWebhookProcessing, type WebhookProcessing } from './process-worker.ts';
 
 /**

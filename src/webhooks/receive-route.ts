@@ -10,9 +10,14 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { InboxWriter } from './inbox-writer.ts';
 import type { RejectionAudit } from './rejection-audit.ts';
-import { verifierSettings } from './sources.ts';
+import { verifierSettings } from './sources/verifier-settings.ts';
 import { isWebhookSource, makeWebhookVerifierRegistry } from './verifiers/index.ts';
-import { REJECT_REASONS, type WebhookSource, type WebhookVerifier } from './verifiers/types.ts';
+import {
+  REJECT_REASONS,
+  type RejectReason,
+  type WebhookSource,
+  type WebhookVerifier,
+} from './verifiers/types.ts';
 
 /**
  * POST /webhooks/:integrationKey — receive → verify on the raw bytes →
@@ -31,6 +36,8 @@ export interface ReceiveDeps {
   rejections: RejectionAudit;
   publicUrl: string;
   bodyLimitBytes: number;
+  /** The clock signatures' timestamps and tokens are checked against (runtime.now()). */
+  now: () => Date;
 }
 
 const Received = z.object({ received: z.literal(true), duplicate: z.boolean() });
@@ -121,11 +128,10 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
       if (!found)
         return sendError(reply, new AppError('not_found', `No webhook integration with key "${key}".`));
       const rawBody = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
-      const result = await found.verifier.verify({
-        rawBody,
-        headers: request.headers,
-        url: `${deps.publicUrl}/webhooks/${key}`,
-      });
+      const result = await found.verifier.verify(
+        { rawBody, headers: request.headers, url: `${deps.publicUrl}/webhooks/${key}` },
+        deps.now(),
+      );
       if (!result.ok) return reject(reply, key, found.source, result.reason, result.message);
       let stored: Awaited<ReturnType<InboxWriter['write']>>;
       try {
@@ -154,14 +160,12 @@ export const receiveRoutes: FastifyPluginAsync<ReceiveDeps> = async (app, deps) 
     reply: FastifyReply,
     key: string,
     source: WebhookSource,
-    reason: keyof typeof REJECT_REASONS,
+    reason: RejectReason,
     message: string,
   ) {
     deps.metrics.webhooks.inc({ source, outcome: 'rejected', reason });
     await deps.rejections.record({ integration: key, source, reason });
-    const { status } = REJECT_REASONS[reason];
-    const code =
-      status === 401 ? 'invalid_signature' : status === 400 ? 'bad_request' : 'service_unavailable';
-    return sendError(reply, new AppError(code, message, { status }));
+    const { status, answer } = REJECT_REASONS[reason];
+    return sendError(reply, new AppError(answer, message, { status }));
   }
 };

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
 import { migrate } from '../db/migrate.ts';
+import type { WebhookRejectCode } from '../errors.ts';
 import { makeRejectionAudit, type RejectionAudit } from './rejection-audit.ts';
 
 describe('rejected webhook deliveries in the audit log', () => {
@@ -33,7 +34,7 @@ describe('rejected webhook deliveries in the audit log', () => {
         [integration],
       ),
     );
-  const rejection = (integration: string, reason = 'bad_signature') => ({
+  const rejection = (integration: string, reason: WebhookRejectCode = 'bad_signature') => ({
     integration,
     source: 'stripe',
     reason,
@@ -56,7 +57,7 @@ describe('rejected webhook deliveries in the audit log', () => {
     const clock = { now: Date.UTC(2026, 0, 1, 12, 0, 5) };
     const audit = fold(clock);
     for (let i = 0; i < 30; i += 1) await audit.record(rejection('fold-keys'));
-    for (let i = 0; i < 4; i += 1) await audit.record(rejection('fold-keys', 'stale_timestamp'));
+    for (let i = 0; i < 4; i += 1) await audit.record(rejection('fold-keys', 'timestamp_out_of_range'));
     clock.now += 60_000;
     for (let i = 0; i < 7; i += 1) await audit.record(rejection('fold-keys'));
     await audit.flush();
@@ -64,7 +65,7 @@ describe('rejected webhook deliveries in the audit log', () => {
       (await rowsFor('fold-keys')).map((r) => [r.metadata.reason, r.metadata.minute, r.metadata.count]),
     ).toEqual([
       ['bad_signature', '2026-01-01T12:00:00.000Z', 30],
-      ['stale_timestamp', '2026-01-01T12:00:00.000Z', 4],
+      ['timestamp_out_of_range', '2026-01-01T12:00:00.000Z', 4],
       ['bad_signature', '2026-01-01T12:01:00.000Z', 7],
     ]);
   });

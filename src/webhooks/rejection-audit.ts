@@ -1,4 +1,5 @@
 import { type Db, runStatement, statement } from '../db/client.ts';
+import type { WebhookRejectCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -18,7 +19,8 @@ import type { Logger } from '../logger.ts';
 export interface Rejection {
   integration: string;
   source: string;
-  reason: string;
+  /** A documented code (docs/errors.md, webhook rejection reasons). */
+  reason: WebhookRejectCode;
 }
 
 export interface RejectionAudit {

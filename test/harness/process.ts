@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cacheSettingsFromEnvironment } from './tether.ts';
 
 /** A `tether serve` in its own process, for tests of several instances on one database. */
 export interface TetherProcess {
@@ -16,6 +17,7 @@ export function spawnTether(env: Record<string, string>, startTimeoutMs?: number
       PORT: '0',
       TETHER_SANDBOX: '0',
       TETHER_LOG_LEVEL: 'warn',
+      ...cacheSettingsFromEnvironment(),
       ...env,
     },
     startTimeoutMs,

@@ -82,7 +82,23 @@ export async function connectThroughSandbox(
     payload: { integration: input.integration, endUserId: input.endUserId },
   });
   expect(session.statusCode, session.body).toBe(201);
-  const start = await t.app.inject({ method: 'GET', url: new URL(session.json().url).pathname });
+  return completeConnectLink(t, control, session.json().url, input);
+}
+
+/** Opens a connect link as a person's browser would and answers the consent page. */
+export async function completeConnectLink(
+  t: TestTether,
+  control: SandboxControl,
+  url: string,
+  input: { integration: string; endUserId: string; account?: string; decision?: 'approve' | 'deny' },
+): Promise<{
+  status: number;
+  body: string;
+  connectionId: string | undefined;
+  callbackUrl: string;
+  cookie: string;
+}> {
+  const start = await t.app.inject({ method: 'GET', url: new URL(url).pathname });
   expect(start.statusCode, start.body).toBe(302);
   const redirect = await control.authorize(start.headers.location as string, {
     decision: input.decision ?? 'approve',

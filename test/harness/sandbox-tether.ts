@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { type ConnectionRow, connections } from '../../src/db/schema.ts';
 import type { SandboxControl } from '../../src/sandbox/index.ts';
+import type { SandboxState } from '../../src/sandbox/state.ts';
 import { connectThroughSandbox, createSandboxIntegration, startSandbox } from './sandbox-connect.ts';
 import { startTestTether, type TestTether } from './tether.ts';
 
@@ -11,6 +12,8 @@ export interface SandboxTether {
   /** The tether under test (set once the file's beforeAll has run). */
   readonly t: TestTether;
   readonly control: SandboxControl;
+  /** The standalone sandbox's state (its generated datasets, to compare copies with). */
+  readonly sandboxState: SandboxState;
   /** Connects a new end user of `integration` through the sandbox's consent page; the connection id. */
   connect(integration: string): Promise<string>;
   /** The connection's row as stored. */
@@ -48,6 +51,9 @@ export function useSandboxTether(
     },
     get control() {
       return sandbox!.control;
+    },
+    get sandboxState() {
+      return sandbox!.server.state;
     },
     async connect(integration) {
       const endUserId = `${options.endUserPrefix}-${++user}`;

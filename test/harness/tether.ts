@@ -30,6 +30,26 @@ export interface TestTetherOptions {
   env?: Record<string, string>;
   listen?: boolean;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** tether's clock (runtime.now()). */
+  now?: () => Date;
+  /**
+   * Whether the sync schedule's cron runs (default off: a connection is due at once, and a run
+   * the cron starts in the background would change what a test counts; call syncSchedule.tick()).
+   */
+  syncScheduleCron?: boolean;
+}
+
+/**
+ * The token cache settings of the test run (`TETHER_TOKEN_CACHE_SIZE=0 npx vitest run …` runs a
+ * file with the cache off), for every tether a test starts, in-process or not.
+ */
+export function cacheSettingsFromEnvironment(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of ['TETHER_TOKEN_CACHE_SIZE', 'TETHER_TOKEN_CACHE_MAX_STALENESS_MS']) {
+    const value = process.env[name];
+    if (value !== undefined) settings[name] = value;
+  }
+  return settings;
 }
 
 /** A whole tether on a fresh test database, with known keys and captured logs. */
@@ -42,6 +62,7 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     PORT: '0',
     TETHER_LOG_LEVEL: 'info',
     TETHER_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...cacheSettingsFromEnvironment(),
     ...options.env,
   });
   const logs = new LogCapture();
@@ -52,6 +73,8 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     listen: options.listen ?? false,
     jobPollingIntervalSeconds: 0.5,
     publicPlugins: options.publicPlugins,
+    now: options.now,
+    syncScheduleCron: options.syncScheduleCron ?? false,
   });
   return {
     ...tether,

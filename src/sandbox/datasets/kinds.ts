@@ -1,5 +1,7 @@
 import type { SandboxState } from '../state.ts';
+import { googleCollectionKind } from './collection-kind.ts';
 import { type Mailbox, makeMailbox } from './gmail-mailbox.ts';
+import { RECORD_SET_KINDS } from './record-set-kinds.ts';
 
 /**
  * The datasets the control API can size and change, by `:provider/:model`. Each kind finds the
@@ -85,4 +87,10 @@ function summary(mailbox: Mailbox): DatasetSummary {
   };
 }
 
-export const DATASET_KINDS: readonly DatasetKind[] = [gmailMessages];
+export const DATASET_KINDS: readonly DatasetKind[] = [
+  gmailMessages,
+  googleCollectionKind('events'),
+  googleCollectionKind('files'),
+  googleCollectionKind('videos'),
+  ...RECORD_SET_KINDS,
+];

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../http/html.ts';
 import type { AccountChoice } from '../seed.ts';
 
 // The HTML a person sees at a provider's authorize URL: who asks, for what, as which account,
@@ -59,22 +60,15 @@ function layout(title: string, body: string): string {
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(title)}</title>
   <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;line-height:1.5}
-  fieldset{margin:1rem 0}label{display:block}button{margin-right:.5rem;padding:.4rem 1rem}.error{color:#b00}</style>
+  fieldset{margin:1rem 0}.sandbox{background:#ffe8a3;color:#5c4200;border:1px solid #d9a800;border-radius:6px;padding:.4rem .7rem;font-weight:600;font-size:.9rem}label{display:block}button{margin-right:.5rem;padding:.4rem 1rem}.error{color:#b00}</style>
 </head>
 <body>
+<p class="sandbox" role="note">SANDBOX · a simulated provider page from tether's sandbox: no real account is used and nothing leaves this machine</p>
 ${body}
 </body>
 </html>
 `;
-}
-
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }

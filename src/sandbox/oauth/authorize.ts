@@ -188,6 +188,6 @@ function formAction(request: FastifyRequest): string {
 }
 
 /** Scopes as sent: space-separated by the spec, comma-separated by TikTok and Instagram. */
-export function splitScopes(value: string | undefined): string[] {
+function splitScopes(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).filter(Boolean);
 }

@@ -16,6 +16,7 @@ import { oauthErrorReply, standardTokenBody } from '../oauth/token-response.ts';
 import type { RateLimitHit } from '../rate-limits.ts';
 import { endpoint } from '../route-config.ts';
 import type { SandboxState } from '../state.ts';
+import { registerDocusignApiRoutes } from './docusign-api.ts';
 import type { SandboxProviderModule } from './provider.ts';
 
 // DocuSign: account-d.docusign.com/oauth/auth, /oauth/token and /oauth/userinfo; the eSignature
@@ -30,7 +31,7 @@ const quirks: TokenQuirks = {
   prefixes: () => ({ access: 'ds_at.', refresh: 'ds_rt.' }),
 };
 
-const AUTH_FAILED = {
+export const AUTH_FAILED = {
   errorCode: 'USER_AUTHENTICATION_FAILED',
   message: 'One or both of Username and Password are invalid. Invalid access token',
 };
@@ -91,13 +92,15 @@ function routes(app: FastifyInstance, state: SandboxState) {
       status21CFRPart11: 'not_enabled',
     });
   });
+
+  registerDocusignApiRoutes(app, state);
 }
 
 function baseUri(request: FastifyRequest): string {
   return `${requestOrigin(request)}${sandboxPrefix(request, 'docusign')}/docusign`;
 }
 
-function notMember(reply: FastifyReply) {
+export function notMember(reply: FastifyReply) {
   return reply.code(400).send({
     errorCode: 'USER_LACKS_MEMBERSHIP',
     message: 'The UserID does not have a valid membership in this Account.',
@@ -130,6 +133,7 @@ function rateLimited(hit: RateLimitHit): ProviderReply {
 
 export const docusign: SandboxProviderModule = {
   name: 'docusign',
+  simulates: ['docusign'],
   routes,
   rateLimited,
   endpoints: (base) => ({

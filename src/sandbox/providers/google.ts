@@ -9,8 +9,12 @@ import { oauthErrorReply, standardTokenBody } from '../oauth/token-response.ts';
 import { endpoint } from '../route-config.ts';
 import type { SandboxState } from '../state.ts';
 import { registerGmailRoutes } from './gmail.ts';
+import { registerGmailWatchRoutes } from './gmail-watch.ts';
+import { fullSyncRequired, registerCalendarRoutes } from './google-calendar.ts';
+import { registerDriveRoutes } from './google-drive.ts';
 import { UNAUTHENTICATED, WWW_AUTHENTICATE } from './google-errors.ts';
 import type { SandboxProviderModule } from './provider.ts';
+import { registerYoutubeRoutes } from './youtube.ts';
 
 // Google: accounts.google.com/o/oauth2/v2/auth, oauth2.googleapis.com/token and /revoke,
 // www.googleapis.com/oauth2/v3/userinfo, gmail.googleapis.com/gmail/v1/users/me/profile.
@@ -130,6 +134,10 @@ function routes(app: FastifyInstance, state: SandboxState) {
   });
 
   registerGmailRoutes(app, state);
+  registerGmailWatchRoutes(app, state);
+  registerCalendarRoutes(app, state);
+  registerDriveRoutes(app, state);
+  registerYoutubeRoutes(app, state);
 }
 
 function rateLimited(hit: { retryAfterSec: number }): ProviderReply {
@@ -155,6 +163,7 @@ function rateLimited(hit: { retryAfterSec: number }): ProviderReply {
 
 export const google: SandboxProviderModule = {
   name: 'google',
+  simulates: ['google', 'gmail', 'google-calendar', 'google-drive', 'youtube'],
   routes,
   rateLimited,
   endpoints: (base) => ({
@@ -165,6 +174,11 @@ export const google: SandboxProviderModule = {
     apiBaseUrl: `${base}/google`,
   }),
   faultPresets: {
+    // The next events.list answers 410 as for an expired sync token: the client must sync in full.
+    calendar_sync_token_expired: {
+      endpoint: 'google.calendar.events.list',
+      action: { kind: 'respond', ...fullSyncRequired() },
+    },
     invalid_rapt: {
       endpoint: 'google.token',
       action: {

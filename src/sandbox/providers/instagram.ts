@@ -8,6 +8,7 @@ import { processTokenRequest, secondsLeft, type TokenQuirks } from '../oauth/tok
 import { endpoint } from '../route-config.ts';
 import type { InstagramUser } from '../seed.ts';
 import type { SandboxState } from '../state.ts';
+import { registerInstagramApiRoutes } from './instagram-api.ts';
 import type { SandboxProviderModule } from './provider.ts';
 
 // Instagram (Instagram API with Instagram Login): api.instagram.com/oauth/{authorize,
@@ -97,6 +98,8 @@ function routes(app: FastifyInstance, state: SandboxState) {
 
   app.get('/graph/me', endpoint('instagram.me'), (request, reply) => me(state, request, reply));
   app.get('/graph/:version/me', endpoint('instagram.me'), (request, reply) => me(state, request, reply));
+
+  registerInstagramApiRoutes(app, state);
 }
 
 function issueLongLived(state: SandboxState, check: Extract<BearerCheck, { ok: true }>) {
@@ -138,7 +141,7 @@ function profile(user: InstagramUser): Record<string, unknown> {
   };
 }
 
-function tokenError(check: Extract<BearerCheck, { ok: false }>): ProviderReply {
+export function tokenError(check: Extract<BearerCheck, { ok: false }>): ProviderReply {
   if (check.failure === 'missing')
     return graphError(
       2500,
@@ -175,6 +178,7 @@ function oauthError(message: string): ProviderReply {
 
 export const instagram: SandboxProviderModule = {
   name: 'instagram',
+  simulates: ['instagram'],
   routes,
   rateLimited: (hit) => {
     const answer = graphError(4, 'Application request limit reached', 429);

@@ -10,6 +10,7 @@ import { oauthErrorReply, standardTokenBody } from '../oauth/token-response.ts';
 import { endpoint } from '../route-config.ts';
 import type { NotionUser } from '../seed.ts';
 import type { SandboxState } from '../state.ts';
+import { registerNotionApiRoutes } from './notion-api.ts';
 import type { SandboxProviderModule } from './provider.ts';
 
 // Notion: api.notion.com/v1/oauth/{authorize,token,revoke,introspect} and the REST API under
@@ -98,9 +99,11 @@ function routes(app: FastifyInstance, state: SandboxState) {
       request_id: randomUUID(),
     });
   });
+
+  registerNotionApiRoutes(app, state);
 }
 
-function authenticateApi(
+export function authenticateApi(
   state: SandboxState,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -170,6 +173,7 @@ export function apiError(status: number, code: string, message: string): Provide
 
 export const notion: SandboxProviderModule = {
   name: 'notion',
+  simulates: ['notion'],
   routes,
   rateLimited: (hit) => {
     const answer = apiError(

@@ -72,6 +72,8 @@ function routes(app: FastifyInstance, state: SandboxState) {
 
 export const oauth2: SandboxProviderModule = {
   name: 'oauth2',
+  simulates: ['oauth2'],
+  seedScopes: ['openid', 'profile'],
   routes,
   rateLimited: (hit) => ({
     status: 429,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { OAuthProviderName } from '../../providers/provider.ts';
 import type { FaultAction } from '../faults.ts';
 import type { ProviderReply } from '../http.ts';
 import type { RateLimitHit } from '../rate-limits.ts';
@@ -20,6 +21,13 @@ export interface SandboxProviderEndpoints {
 
 export interface SandboxProviderModule {
   name: SandboxProvider;
+  /**
+   * The tether providers this module simulates (Google's serves the whole Google family). Each
+   * gets a `sandbox-<provider>` integration when the sandbox is on.
+   */
+  simulates: readonly OAuthProviderName[];
+  /** Scopes the seeded integrations ask for, where the provider has no defaults (the generic one). */
+  seedScopes?: string[];
   /** Registers the routes on an instance already prefixed with /<name>. */
   routes(app: FastifyInstance, state: SandboxState): void;
   /** The provider's own 429 answer for an exhausted sandbox rate limit. */

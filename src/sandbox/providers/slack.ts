@@ -203,6 +203,7 @@ function rateLimited(hit: { retryAfterSec: number }, key: string): ProviderReply
 
 export const slack: SandboxProviderModule = {
   name: 'slack',
+  simulates: ['slack'],
   routes,
   rateLimited,
   endpoints: (base) => ({

@@ -9,6 +9,7 @@ import { endpoint } from '../route-config.ts';
 import type { SandboxState } from '../state.ts';
 import { randomHex } from '../tokens.ts';
 import type { SandboxProviderModule } from './provider.ts';
+import { registerTiktokApiRoutes } from './tiktok-api.ts';
 
 // TikTok (Login Kit v2): www.tiktok.com/v2/auth/authorize/, open.tiktokapis.com/v2/oauth/token/
 // and /v2/oauth/revoke/, /v2/user/info/. Quirks: the client is `client_key` (never client_id)
@@ -122,6 +123,8 @@ function routes(app: FastifyInstance, state: SandboxState) {
       error: { code: 'ok', message: '', log_id: logId() },
     });
   });
+
+  registerTiktokApiRoutes(app, state);
 }
 
 function oauthError(failure: TokenFailure): ProviderReply {
@@ -131,18 +134,19 @@ function oauthError(failure: TokenFailure): ProviderReply {
   };
 }
 
-function apiError(status: number, code: string, message: string): ProviderReply {
+export function apiError(status: number, code: string, message: string): ProviderReply {
   return { status, body: { data: {}, error: { code, message, log_id: logId() } } };
 }
 
 /** TikTok log ids: a UTC timestamp then hex, e.g. 202501021504050A1B2C3D4E5F60718293. */
-function logId(): string {
+export function logId(): string {
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   return `${stamp}${randomHex(9).toUpperCase()}`;
 }
 
 export const tiktok: SandboxProviderModule = {
   name: 'tiktok',
+  simulates: ['tiktok'],
   routes,
   rateLimited: (hit) => ({
     ...apiError(429, 'rate_limit_exceeded', 'API rate limit exceeded, please retry later.'),

@@ -11,6 +11,7 @@ import { endpoint } from '../route-config.ts';
 import type { XeroTenant } from '../seed.ts';
 import type { SandboxState } from '../state.ts';
 import type { SandboxProviderModule } from './provider.ts';
+import { registerXeroApiRoutes } from './xero-api.ts';
 
 // Xero: login.xero.com/identity/connect/authorize, identity.xero.com/connect/token and
 // /connect/revocation, api.xero.com/connections and /api.xro/2.0/*.
@@ -102,9 +103,11 @@ function routes(app: FastifyInstance, state: SandboxState) {
       Organisations: [organisation(tenant)],
     });
   });
+
+  registerXeroApiRoutes(app, state);
 }
 
-function connectedTenants(state: SandboxState, grant: Grant): XeroTenant[] {
+export function connectedTenants(state: SandboxState, grant: Grant): XeroTenant[] {
   const user = state.accounts.xero.find((u) => u.id === grant.accountId);
   const gone = new Set(grant.data.disconnected?.split(',') ?? []);
   return (user?.tenants ?? []).filter((t) => !gone.has(t.tenantId));
@@ -129,7 +132,7 @@ function organisation(tenant: XeroTenant) {
   };
 }
 
-function unauthorized(reply: FastifyReply, failure: BearerFailure, expiresAt: number | null) {
+export function unauthorized(reply: FastifyReply, failure: BearerFailure, expiresAt: number | null) {
   const detail =
     failure === 'expired' && expiresAt !== null
       ? `TokenExpired: token expired at ${new Date(expiresAt).toISOString()}`
@@ -138,7 +141,7 @@ function unauthorized(reply: FastifyReply, failure: BearerFailure, expiresAt: nu
   return problem(reply, 401, 'Unauthorized', detail);
 }
 
-function problem(reply: FastifyReply, status: number, title: string, detail: string) {
+export function problem(reply: FastifyReply, status: number, title: string, detail: string) {
   return reply.code(status).send({
     Type: null,
     Title: title,
@@ -151,7 +154,7 @@ function problem(reply: FastifyReply, status: number, title: string, detail: str
 
 // Xero's limits: 60 calls a minute and 5,000 a day per tenant, 10,000 a minute per app. The
 // sandbox reports what is left from its own call log (approximate past its 500-call memory).
-function limitHeaders(state: SandboxState): Record<string, string> {
+export function limitHeaders(state: SandboxState): Record<string, string> {
   const now = state.clock.now();
   const recent = state.calls
     .recent(500)
@@ -188,6 +191,7 @@ function rateLimited(hit: RateLimitHit): ProviderReply {
 
 export const xero: SandboxProviderModule = {
   name: 'xero',
+  simulates: ['xero'],
   routes,
   rateLimited,
   endpoints: (base) => ({

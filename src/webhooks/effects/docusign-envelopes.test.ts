@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  docusignInbox,
+  type EffectsDatabase,
+  makeEffectsDatabase,
+} from '../../../test/harness/webhook-effects.ts';
 import { signatureRequests } from '../../db/schema.ts';
 import { type DocusignEvent, makeConnectPayload } from '../../sandbox/webhooks/docusign-connect.ts';
-import { docusignInbox, type EffectsDatabase, makeEffectsDatabase } from './testing.ts';
 
 describe('DocuSign Connect events on signature requests', () => {
   let t: EffectsDatabase;
@@ -106,8 +110,9 @@ describe('DocuSign Connect events on signature requests', () => {
     expect((await t.apply(other)).effect).toBe('ignored');
     const broken = e.event('envelope-sent');
     (broken.payload as { data: Record<string, unknown> }).data.envelopeId = undefined;
-    await expect(t.apply(broken)).rejects.toThrow(
-      /Malformed docusign-connect envelope-sent payload .*"data.envelopeId"/,
-    );
+    await expect(t.apply(broken)).rejects.toMatchObject({
+      code: 'malformed_payload',
+      message: expect.stringContaining('"data.envelopeId"'),
+    });
   });
 });

@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import { fromDrizzle } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PgBoss, startBoss, stopBoss } from '../../jobs/boss.ts';
-import { makeLogger } from '../../logger.ts';
 import {
-  applyWebhookEvent,
-  FOLLOW_UP_QUEUES,
-  GMAIL_MAILBOX_SYNC_QUEUE,
-  type GmailMailboxSyncJob,
-} from './index.ts';
-import { type EffectEvent, type EffectsDatabase, gmailInbox, makeEffectsDatabase } from './testing.ts';
+  type EffectEvent,
+  type EffectsDatabase,
+  gmailInbox,
+  makeEffectsDatabase,
+} from '../../../test/harness/webhook-effects.ts';
+import { type PgBoss, startBoss, stopBoss } from '../../jobs/boss.ts';
+import { GMAIL_MAILBOX_SYNC_QUEUE, type GmailMailboxSyncJob } from '../../jobs/queues.ts';
+import { makeLogger } from '../../logger.ts';
+import { sendFollowUps } from '../follow-ups.ts';
+import { FOLLOW_UP_QUEUES } from '../sources/index.ts';
+import { applyWebhookEvent } from './index.ts';
 
 // The follow-up contract on a real pg-boss: the jobs are sent in the transaction that applied the
 // effect (as the worker does), and a burst of notifications for one mailbox leaves one queued sync.
@@ -35,13 +36,7 @@ describe('follow-up jobs', () => {
         integrationKey: 'test-integration',
         ...event,
       });
-      for (const job of result.followUps ?? []) {
-        await boss.send(job.queue, job.data, {
-          singletonKey: job.singletonKey,
-          ...(job.startAfterSeconds ? { startAfter: job.startAfterSeconds } : {}),
-          db: fromDrizzle(tx as never, sql),
-        });
-      }
+      await sendFollowUps(boss, tx, result.followUps ?? []);
       return result;
     });
 

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type EffectsDatabase,
+  gmailInbox,
+  makeEffectsDatabase,
+} from '../../../test/harness/webhook-effects.ts';
 import { gmailMailboxes } from '../../db/schema.ts';
-import { GMAIL_MAILBOX_SYNC_QUEUE } from './gmail-history.ts';
-import { type EffectsDatabase, gmailInbox, makeEffectsDatabase } from './testing.ts';
+import { GMAIL_MAILBOX_SYNC_QUEUE } from '../../jobs/queues.ts';
 
 describe('Gmail notifications on mailbox history', () => {
   let t: EffectsDatabase;
@@ -80,8 +84,9 @@ describe('Gmail notifications on mailbox history', () => {
   it('throws for a notification whose historyId is not a decimal string', async () => {
     const broken = gmailInbox(mailbox(), '12');
     (broken.payload as Record<string, unknown>).historyId = 'abc';
-    await expect(t.apply(broken)).rejects.toThrow(
-      /Malformed gmail-pubsub gmail.notification payload .*"historyId"/,
-    );
+    await expect(t.apply(broken)).rejects.toMatchObject({
+      code: 'malformed_payload',
+      message: expect.stringContaining('"historyId"'),
+    });
   });
 });

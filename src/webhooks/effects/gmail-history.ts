@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { gmailMailboxes } from '../../db/schema.ts';
+import { GMAIL_MAILBOX_SYNC_QUEUE, type GmailMailboxSyncJob } from '../../jobs/queues.ts';
 import { type EffectResult, type FollowUp, ignored, parsePayload, type WebhookEffectInput } from './types.ts';
 
 /**
@@ -16,30 +17,8 @@ import { type EffectResult, type FollowUp, ignored, parsePayload, type WebhookEf
  * one (or a first sighting) is `applied` and asks for one mailbox sync.
  */
 
-/**
- * The queue the sync engine consumes: one job means "this mailbox has changes; sync it".
- * Create it with {@link GMAIL_MAILBOX_SYNC_QUEUE_OPTIONS}: with policy `stately` pg-boss keeps at
- * most one queued job per singletonKey (the mailbox), so a burst of notifications within the
- * debounce runs one sync, and a notification during a running sync queues exactly one more.
- */
-export const GMAIL_MAILBOX_SYNC_QUEUE = 'syncs.gmail-mailbox';
-export const GMAIL_MAILBOX_SYNC_QUEUE_OPTIONS = { policy: 'stately' } as const;
 /** How long a sync waits after the first notification of a burst. */
 export const GMAIL_SYNC_DEBOUNCE_SECONDS = 10;
-
-/**
- * The job payload. `historyId` is the value that started the job, a lower bound: later
- * notifications of the same burst are folded into this job without changing its data, so the sync
- * must list history from its own checkpoint (users.history.list startHistoryId) to the end, and may
- * read the newest known value from gmail_mailboxes.history_id. A 404 from history.list (the
- * checkpoint is too old) means a full resync.
- */
-export interface GmailMailboxSyncJob {
-  integrationKey: string;
-  emailAddress: string;
-  /** Decimal string: Gmail history ids can exceed 2^53. */
-  historyId: string;
-}
 
 export type GmailMailboxSyncFollowUp = FollowUp<typeof GMAIL_MAILBOX_SYNC_QUEUE, GmailMailboxSyncJob>;
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EffectsDatabase, makeEffectsDatabase } from '../../../test/harness/webhook-effects.ts';
 import { payments, signatureRequests } from '../../db/schema.ts';
-import { WEBHOOK_SOURCES } from '../verifiers/types.ts';
-import { EFFECT_TYPES } from './index.ts';
-import { type EffectsDatabase, makeEffectsDatabase } from './testing.ts';
+import { WEBHOOK_SOURCE_DEFINITIONS } from '../sources/index.ts';
 
 describe('applyWebhookEvent', () => {
   let t: EffectsDatabase;
@@ -28,11 +27,11 @@ describe('applyWebhookEvent', () => {
   });
 
   it('writes nothing when a known type’s payload is malformed', async () => {
-    for (const source of WEBHOOK_SOURCES) {
-      for (const type of EFFECT_TYPES[source]) {
-        await expect(t.apply({ source, eventId: `bad-${type}`, type, payload: { nope: 1 } })).rejects.toThrow(
-          /^Malformed /,
-        );
+    for (const { name: source, effect } of WEBHOOK_SOURCE_DEFINITIONS) {
+      for (const type of effect.types) {
+        await expect(
+          t.apply({ source, eventId: `bad-${type}`, type, payload: { nope: 1 } }),
+        ).rejects.toMatchObject({ code: 'malformed_payload' });
       }
     }
     expect(await t.database.db.select().from(payments)).toEqual([]);

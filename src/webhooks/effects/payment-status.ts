@@ -60,10 +60,6 @@ export function paymentStatusRank(status: PaymentStatus): number {
   return PAYMENT_STATUS_RANK[status];
 }
 
-export function isPaymentStatus(value: string): value is PaymentStatus {
-  return Object.hasOwn(PAYMENT_STATUS_RANK, value);
-}
-
 /** `refunded` when the whole amount came back, else `partially_refunded`; amounts in minor units. */
 export function refundStatus(amount: number, refundedAmount: number): PaymentStatus {
   return refundedAmount >= amount ? 'refunded' : 'partially_refunded';

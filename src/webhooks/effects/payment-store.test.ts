@@ -2,10 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type EffectEvent,
+  type EffectsDatabase,
+  makeEffectsDatabase,
+  stripeInbox,
+} from '../../../test/harness/webhook-effects.ts';
 import { payments } from '../../db/schema.ts';
 import { makeStripeEvent, type StripeEventType } from '../../sandbox/webhooks/stripe-events.ts';
 import { applyWebhookEvent } from './index.ts';
-import { type EffectEvent, type EffectsDatabase, makeEffectsDatabase, stripeInbox } from './testing.ts';
 
 describe('payment records under reordering and concurrency', () => {
   let t: EffectsDatabase;

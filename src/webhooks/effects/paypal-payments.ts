@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
 import { type PaymentStatus, refundStatus } from './payment-status.ts';
 import { type PaymentEvidence, paymentAmount, recordPayment } from './payment-store.ts';
 import { type EffectResult, ignored, parsePayload, type WebhookEffectInput } from './types.ts';
@@ -45,7 +46,10 @@ export function toMinorUnits(money: z.infer<typeof Money>): number {
   const exponent = ZERO_DECIMAL.has(money.currency_code.toUpperCase()) ? 0 : 2;
   const [whole, fraction = ''] = money.value.split('.');
   if (/[1-9]/.test(fraction.slice(exponent))) {
-    throw new Error(`PayPal amount ${money.value} ${money.currency_code} has more than ${exponent} decimals`);
+    throw new AppError(
+      'malformed_payload',
+      `PayPal amount ${money.value} ${money.currency_code} has more than ${exponent} decimals`,
+    );
   }
   return Number(BigInt(whole! + fraction.slice(0, exponent).padEnd(exponent, '0')));
 }
@@ -99,7 +103,8 @@ async function refund(tx: Db, event: WebhookEffectInput, status?: 'reversed'): P
   const r = parsePayload(RefundEvent, event).resource;
   const captureId = captureIdOf(r) ?? (status === 'reversed' ? r.id : undefined);
   if (!captureId) {
-    throw new Error(
+    throw new AppError(
+      'malformed_payload',
       `Malformed paypal ${event.type} payload (event ${event.eventId}): no capture id in the "up" link or supplementary_data.related_ids.capture_id`,
     );
   }

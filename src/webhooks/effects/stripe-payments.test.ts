@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type EffectsDatabase,
+  makeEffectsDatabase,
+  stripeInbox,
+} from '../../../test/harness/webhook-effects.ts';
 import { payments } from '../../db/schema.ts';
 import { makeStripeEvent, type StripeEventType } from '../../sandbox/webhooks/stripe-events.ts';
-import { type EffectsDatabase, makeEffectsDatabase, stripeInbox } from './testing.ts';
 
 describe('Stripe events on payment records', () => {
   let t: EffectsDatabase;
@@ -125,8 +129,9 @@ describe('Stripe events on payment records', () => {
 
   it('throws a clear error for a known type with a malformed payload', async () => {
     const broken = makeStripeEvent('charge.refunded', { object: { amount_refunded: 'all' } });
-    await expect(t.apply(stripeInbox(broken))).rejects.toThrow(
-      /Malformed stripe charge.refunded payload .*"data.object.amount_refunded"/,
-    );
+    await expect(t.apply(stripeInbox(broken))).rejects.toMatchObject({
+      code: 'malformed_payload',
+      message: expect.stringContaining('"data.object.amount_refunded"'),
+    });
   });
 });

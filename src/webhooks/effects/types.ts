@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Db } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
 import type { WebhookSource } from '../verifiers/types.ts';
 
 /** One verified inbox event, as the worker hands it over (payload = what the verifier accepted). */
@@ -41,7 +42,8 @@ export interface EffectResult {
 export type EffectHandler = (tx: Db, event: WebhookEffectInput) => Promise<EffectResult>;
 
 /**
- * A known event type's payload must have the fields its effect reads. When it does not, throw:
+ * A known event type's payload must have the fields its effect reads. When it does not, throw
+ * AppError `malformed_payload`:
  * the worker marks the event failed and retries it, then dead-letters it where an operator sees
  * it, rather than the state silently not moving.
  */
@@ -51,7 +53,10 @@ export function parsePayload<S extends z.ZodType>(schema: S, event: WebhookEffec
   const issues = parsed.error.issues
     .map((issue) => (issue.path.length ? `"${issue.path.join('.')}" ${issue.message}` : issue.message))
     .join('; ');
-  throw new Error(`Malformed ${event.source} ${event.type} payload (event ${event.eventId}): ${issues}`);
+  throw new AppError(
+    'malformed_payload',
+    `Malformed ${event.source} ${event.type} payload (event ${event.eventId}): ${issues}`,
+  );
 }
 
 export const ignored = (event: WebhookEffectInput): EffectResult => ({

@@ -12,7 +12,7 @@ import { accept, type Rejection, reject, type VerifyResult, type WebhookVerifier
 // dedupe key is message.messageId (Pub/Sub delivers at least once).
 
 export const GOOGLE_JWKS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
-export const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.com'];
+const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.com'];
 export const GMAIL_EVENT_TYPE = 'gmail.notification';
 
 export interface GmailPubsubVerifierOptions {

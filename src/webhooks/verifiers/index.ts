@@ -1,49 +1,13 @@
-import type { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import { makeDocusignConnectVerifier } from './docusign-connect.ts';
-import { GOOGLE_JWKS_URL, makeGmailPubsubVerifier } from './gmail-pubsub.ts';
-import { type JwksCache, makeJwksCache } from './jwks-cache.ts';
-import { makePaypalVerifier } from './paypal.ts';
-import { makePaypalCertStore, type PaypalCertStore } from './paypal-certs.ts';
-import { describeIssues, WEBHOOK_SETTINGS } from './settings.ts';
-import { makeStripeVerifier } from './stripe.ts';
-import { WEBHOOK_SOURCES, type WebhookSource, type WebhookVerifier } from './types.ts';
+import { isWebhookSource, WEBHOOK_SOURCES, webhookSource } from '../sources/index.ts';
+import { makeJwksCache } from './jwks-cache.ts';
+import { makePaypalCertStore } from './paypal-certs.ts';
+import { describeIssues } from './settings.ts';
+import type { VerifierDeps, WebhookSource, WebhookVerifier } from './types.ts';
 
-// The verifier registry: source name → settings schema and factory. The webhook route builds
-// (and may cache) one verifier per integration from its settings and calls verify() on each
-// delivery; nothing outside this folder names a source's scheme.
-
-export interface VerifierDeps {
-  /** Shared by every PayPal verifier built here, so a certificate is fetched once per URL. */
-  paypalCerts: PaypalCertStore;
-  /** Shared by every Pub/Sub verifier built here, so Google's keys are fetched once per URL. */
-  jwks: JwksCache;
-}
-
-type Factories = {
-  [S in WebhookSource]: (
-    settings: z.infer<(typeof WEBHOOK_SETTINGS)[S]>,
-    deps: VerifierDeps,
-  ) => WebhookVerifier;
-};
-
-const FACTORIES: Factories = {
-  stripe: (s) => makeStripeVerifier(s),
-  paypal: (s, deps) => makePaypalVerifier({ ...s, certStore: deps.paypalCerts }),
-  'docusign-connect': (s) => makeDocusignConnectVerifier(s),
-  'gmail-pubsub': (s, deps) =>
-    makeGmailPubsubVerifier({
-      audience: s.audience,
-      serviceAccount: s.serviceAccount,
-      jwksUrl: s.endpoints?.jwksUrl ?? GOOGLE_JWKS_URL,
-      jwksCache: deps.jwks,
-      clockToleranceSeconds: s.clockToleranceSeconds,
-    }),
-};
-
-export function isWebhookSource(value: string): value is WebhookSource {
-  return (WEBHOOK_SOURCES as readonly string[]).includes(value);
-}
+// The verifier registry: a source's settings schema and factory come from its definition
+// (sources/). The webhook route builds (and may cache) one verifier per integration from its
+// settings and calls verify() on each delivery.
 
 /** Checks an integration's webhook settings (e.g. when it is created); never throws. */
 export function parseWebhookSettings(
@@ -53,7 +17,7 @@ export function parseWebhookSettings(
   if (!isWebhookSource(source)) {
     return { ok: false, message: `No webhook source "${source}"; use one of ${WEBHOOK_SOURCES.join(', ')}.` };
   }
-  const parsed = WEBHOOK_SETTINGS[source].safeParse(settings);
+  const parsed = webhookSource(source)!.settings.safeParse(settings);
   if (!parsed.success) {
     return { ok: false, message: `Invalid ${source} webhook settings: ${describeIssues(parsed.error)}` };
   }
@@ -74,8 +38,7 @@ export function makeWebhookVerifierRegistry(deps: Partial<VerifierDeps> = {}): W
     build(source, settings) {
       const parsed = parseWebhookSettings(source, settings);
       if (!parsed.ok) throw new AppError('validation_failed', parsed.message);
-      const factory = FACTORIES[parsed.source] as (s: unknown, d: VerifierDeps) => WebhookVerifier;
-      return factory(parsed.settings, shared);
+      return webhookSource(parsed.source)!.makeVerifier(parsed.settings, shared);
     },
   };
 }
@@ -86,3 +49,4 @@ export { PAYPAL_CERT_CN_SUFFIX, PAYPAL_CERT_HOSTS } from './paypal-cert-checks.t
 export { makePaypalCertStore, type PaypalCertStore } from './paypal-certs.ts';
 export * from './settings.ts';
 export * from './types.ts';
+export { isWebhookSource, WEBHOOK_SOURCES };

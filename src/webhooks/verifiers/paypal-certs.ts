@@ -113,7 +113,7 @@ async function fetchText(url: string, timeoutMs: number, maxBytes: number): Prom
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
 
 /** Every PEM certificate in a file, in order; a file with none, or an unparsable one, is cert_invalid. */
-export function parseCertChain(pem: string): CertChain | Rejection {
+function parseCertChain(pem: string): CertChain | Rejection {
   const blocks = pem.match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) return reject('cert_invalid', 'The certificate URL served no PEM certificate.');
   if (blocks.length > 10)

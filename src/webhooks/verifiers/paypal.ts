@@ -33,8 +33,8 @@ import {
 //   certificate fetched once per URL, validity, CN, chain, RSA verify; online: PayPal's API) →
 //   JSON event with id and event_type.
 
-export const PAYPAL_DEFAULT_MAX_AGE_SECONDS = 300;
-export const PAYPAL_DEFAULT_MAX_FUTURE_SECONDS = 60;
+const PAYPAL_DEFAULT_MAX_AGE_SECONDS = 300;
+const PAYPAL_DEFAULT_MAX_FUTURE_SECONDS = 60;
 
 export interface PaypalVerifierOptions {
   /** The id PayPal gave our webhook listener. */

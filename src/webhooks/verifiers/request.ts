@@ -5,7 +5,7 @@ import { type Rejection, reject, type WebhookRequest } from './types.ts';
 type Headers = WebhookRequest['headers'];
 
 /** All values of a header, whatever the case of its name (Node lowercases; others may not). */
-export function headerValues(headers: Headers, name: string): string[] {
+function headerValues(headers: Headers, name: string): string[] {
   const wanted = name.toLowerCase();
   const values: string[] = [];
   for (const [key, value] of Object.entries(headers)) {
@@ -30,7 +30,7 @@ export function singleHeader(headers: Headers, name: string): { ok: true; value:
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The body as UTF-8 text, or undefined when the bytes are not valid UTF-8. */
-export function bodyText(rawBody: Uint8Array): string | undefined {
+function bodyText(rawBody: Uint8Array): string | undefined {
   try {
     return utf8.decode(rawBody);
   } catch {

@@ -13,7 +13,7 @@ import { accept, reject, type VerifyResult, type WebhookRequest, type WebhookVer
 // side of the window is bounded too (stripe-node accepts any future t), and an event with U+0000
 // in a string is refused as malformed (PostgreSQL cannot store it; see request.ts).
 
-export const STRIPE_DEFAULT_TOLERANCE_SECONDS = 300;
+const STRIPE_DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface StripeVerifierOptions {
   /** Every active endpoint secret (`whsec_…`); a delivery signed with any of them passes. */
@@ -86,7 +86,7 @@ export interface StripeSignatureHeader {
 }
 
 /** Parses `t=…,v1=…[,v1=…]`; answers a message saying what is wrong when it is not that. */
-export function parseStripeSignature(header: string): StripeSignatureHeader | string {
+function parseStripeSignature(header: string): StripeSignatureHeader | string {
   const timestamps: string[] = [];
   const signatures: string[] = [];
   for (const item of header.split(',')) {

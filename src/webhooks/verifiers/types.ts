@@ -3,48 +3,28 @@
 // event (with the dedupe key the sender guarantees stable across retries) or a rejection with a
 // stable reason. It never throws for anything a sender (or an attacker) can put in a request.
 
-export const WEBHOOK_SOURCES = ['stripe', 'paypal', 'docusign-connect', 'gmail-pubsub'] as const;
-export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+import { type WebhookRejectCode, webhookRejectCodes } from '../../errors.ts';
+import type { WebhookSource } from '../sources/index.ts';
+import type { JwksCache } from './jwks-cache.ts';
+import type { PaypalCertStore } from './paypal-certs.ts';
+
+export type { WebhookSource };
+
+/** What verifiers of one registry share. */
+export interface VerifierDeps {
+  /** Shared by every PayPal verifier built here, so a certificate is fetched once per URL. */
+  paypalCerts: PaypalCertStore;
+  /** Shared by every Pub/Sub verifier built here, so Google's keys are fetched once per URL. */
+  jwks: JwksCache;
+}
 
 /**
- * Why a delivery was refused, with the HTTP status the receiving route should answer.
- * `retryable` reasons are our side or the sender's key server failing (answer 503 so the sender
- * retries); every other reason is the request's fault and a retry of the same bytes fails again.
+ * Why a delivery was refused, with the HTTP status the receiving route answers: codes of the one
+ * code union (src/errors.ts, listed in docs/errors.md), since they reach metrics and the audit log.
  */
-export const REJECT_REASONS = {
-  /** A required header is absent (signature, certificate URL, Authorization, ...). */
-  missing_header: { status: 401, retryable: false },
-  /** A header is present but not in the sender's format. */
-  malformed_header: { status: 401, retryable: false },
-  /** The signature does not match the raw body under any configured secret or key. */
-  bad_signature: { status: 401, retryable: false },
-  /** The signed timestamp is outside the allowed window (replay or clock skew). */
-  timestamp_out_of_range: { status: 401, retryable: false },
-  /** PayPal: the certificate URL is not https on an allowed host (or an allowed origin). */
-  cert_url_not_allowed: { status: 401, retryable: false },
-  /** PayPal: the certificate could not be fetched (network, timeout, non-2xx, too large). */
-  cert_fetch_failed: { status: 503, retryable: true },
-  /** PayPal: the certificate is unparsable, expired, not yet valid, wrongly named or untrusted. */
-  cert_invalid: { status: 401, retryable: false },
-  /** PayPal online mode: PayPal's verification API could not be reached or answered an error. */
-  verification_unavailable: { status: 503, retryable: true },
-  /** Pub/Sub: the bearer token is not a well-formed, verifiable JWT for this receiver. */
-  token_invalid: { status: 401, retryable: false },
-  /** Pub/Sub: the token's exp (or iat age) has passed. */
-  token_expired: { status: 401, retryable: false },
-  /** Pub/Sub: iss is not Google. */
-  wrong_issuer: { status: 401, retryable: false },
-  /** Pub/Sub: aud is not the configured audience. */
-  wrong_audience: { status: 401, retryable: false },
-  /** Pub/Sub: email is not the configured push service account, or is not verified. */
-  wrong_email: { status: 401, retryable: false },
-  /** Pub/Sub: Google's signing keys (JWKS) could not be fetched. */
-  jwks_unavailable: { status: 503, retryable: true },
-  /** The signature verifies but the body is not the sender's JSON shape (no event id, ...). */
-  malformed_payload: { status: 400, retryable: false },
-} as const satisfies Record<string, { status: number; retryable: boolean }>;
+export const REJECT_REASONS = webhookRejectCodes;
 
-export type RejectReason = keyof typeof REJECT_REASONS;
+export type RejectReason = WebhookRejectCode;
 
 /** One incoming delivery, exactly as received. */
 export interface WebhookRequest {

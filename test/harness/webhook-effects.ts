@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { makeTestDatabase, type TestDatabase } from '../../../test/harness/database.ts';
-import { migrate } from '../../db/migrate.ts';
-import type { ConnectPayload } from '../../sandbox/webhooks/docusign-connect.ts';
-import type { PaypalEvent } from '../../sandbox/webhooks/paypal-events.ts';
-import type { StripeEvent } from '../../sandbox/webhooks/stripe-events.ts';
-import { applyWebhookEvent } from './index.ts';
-import type { EffectResult, WebhookEffectInput } from './types.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import type { ConnectPayload } from '../../src/sandbox/webhooks/docusign-connect.ts';
+import type { PaypalEvent } from '../../src/sandbox/webhooks/paypal-events.ts';
+import type { StripeEvent } from '../../src/sandbox/webhooks/stripe-events.ts';
+import { applyWebhookEvent } from '../../src/webhooks/effects/index.ts';
+import type { EffectResult, WebhookEffectInput } from '../../src/webhooks/effects/types.ts';
+import { makeTestDatabase, type TestDatabase } from './database.ts';
 
-// Test support: a migrated database and the inbox events the verifiers would hand the worker,
-// built from the sandbox's event factories.
+// Test support for the webhook effects: a migrated database and the inbox events the verifiers
+// would hand the worker, built from the sandbox's event factories.
 
 export type EffectEvent = Omit<WebhookEffectInput, 'rowId' | 'integrationKey'> & { integrationKey?: string };
 

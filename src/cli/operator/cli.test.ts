@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  completeConnectLink,
+  connectThroughSandbox,
+  createSandboxIntegration,
+  startSandbox,
+} from '../../../test/harness/sandbox-connect.ts';
+import { startTestTether, type TestTether } from '../../../test/harness/tether.ts';
+
+// The operator CLI as a person or a script runs it: a real `tether` process talking to a
+// listening tether over HTTP. Each case checks what it prints and its exit code.
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const main = new URL('../../main.ts', import.meta.url).pathname;
+
+describe('tether operator CLI', () => {
+  let t: TestTether;
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  let connectionId: string;
+  let env: Record<string, string>;
+
+  /** `tether <args>`, with TETHER_URL and TETHER_API_KEY set; `onLine` sees stdout as it comes. */
+  function tether(
+    args: string[],
+    options: { env?: Record<string, string>; onOutput?: (text: string) => void } = {},
+  ) {
+    return new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [main, ...args], {
+        env: { PATH: process.env.PATH!, ...env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        options.onOutput?.(stdout);
+      });
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    t = await startTestTether({ listen: true });
+    await createSandboxIntegration(t, sandbox.server.url, { key: 'google', provider: 'google' });
+    connectionId = (
+      await connectThroughSandbox(t, sandbox.control, { integration: 'google', endUserId: 'cli-1' })
+    ).connectionId!;
+    env = { TETHER_URL: t.url, TETHER_API_KEY: t.auth.authorization.slice('Bearer '.length) };
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sandbox?.close();
+  });
+
+  it('prints tables for people and JSON for scripts', async () => {
+    const table = await tether(['connections', 'list']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+PROVIDER/);
+    expect(table.stdout).toMatch(new RegExp(`${connectionId}\\s+connected\\s+google`));
+    const json = await tether(['connections', 'list', '--json', '--status', 'connected']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).map((c: { id: string }) => c.id)).toContain(connectionId);
+    const show = await tether(['connections', 'show', connectionId]);
+    expect(show.stdout).toMatch(/^status\s+connected$/m);
+    const integrations = JSON.parse((await tether(['integrations', 'list', '--json'])).stdout);
+    expect(integrations.map((i: { key: string }) => i.key)).toContain('google');
+  });
+
+  it('refreshes and disconnects a connection', async () => {
+    const other = (
+      await connectThroughSandbox(t, sandbox.control, { integration: 'google', endUserId: 'cli-2' })
+    ).connectionId!;
+    const refreshed = await tether(['connections', 'refresh', other, '--json']);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(JSON.parse(refreshed.stdout).status).toBe('connected');
+    const gone = await tether(['connections', 'disconnect', other]);
+    expect(gone.code).toBe(0);
+    expect(gone.stdout).toMatch(/^status\s+disconnected$/m);
+  });
+
+  it('exits 1 with one line naming the error code when tether refuses', async () => {
+    const missing = await tether(['connections', 'show', 'conn_missing']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/^tether: not_found: /);
+    const wrongKey = await tether(['connections', 'list'], {
+      env: { TETHER_API_KEY: 'tk_wrong_wrong_wrong' },
+    });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/^tether: unauthorized: /);
+    const down = await tether(['connections', 'list'], { env: { TETHER_URL: 'http://127.0.0.1:9' } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach tether/);
+  });
+
+  it('exits 2 on bad usage, and --help is complete', async () => {
+    expect((await tether(['connections', 'show'])).code).toBe(2);
+    expect((await tether(['connections', 'list', '--bogus'])).code).toBe(2);
+    expect((await tether(['connections', 'list', '--limit', 'ten'])).code).toBe(2);
+    expect((await tether(['connections', 'frobnicate'])).code).toBe(2);
+    const help = await tether(['connections', 'list', '--help']);
+    expect(help.code).toBe(0);
+    for (const option of [
+      '--status',
+      '--integration',
+      '--end-user',
+      '--limit',
+      '--url',
+      '--api-key',
+      '--json',
+    ])
+      expect(help.stdout).toContain(option);
+    const all = await tether(['--help'], { env: {} });
+    expect(all.code).toBe(0);
+    for (const command of [
+      'serve',
+      'migrate',
+      'keys rotate',
+      'connections list',
+      'connect <integration>',
+      'audit tail',
+    ])
+      expect(all.stdout).toContain(command);
+  });
+
+  /** Runs `tether connect` and answers the consent page of the link it prints. */
+  async function connectWith(endUserId: string, decision: 'approve' | 'deny') {
+    let completing: Promise<unknown> | undefined;
+    const run = await tether(['connect', 'google', '--end-user', endUserId, '--timeout', '20'], {
+      onOutput: (text) => {
+        const url = /(http:\/\/\S+\/connect\/\S+)\n/.exec(text)?.[1];
+        if (url)
+          completing ??= completeConnectLink(t, sandbox.control, url, {
+            integration: 'google',
+            endUserId,
+            decision,
+          });
+      },
+    });
+    await completing;
+    return run;
+  }
+
+  it('connect prints the link and waits for the outcome', async () => {
+    const connected = await connectWith('cli-3', 'approve');
+    expect(connected.code, connected.stderr).toBe(0);
+    expect(connected.stdout).toMatch(/connected: conn_/);
+    const denied = await connectWith('cli-4', 'deny');
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toMatch(/failed: access_denied/);
+  }, 60_000);
+
+  it('lists, shows and replays inbound events, and tails the audit log', async () => {
+    const events = await tether(['events', 'list', '--json']);
+    expect(events.code).toBe(0);
+    expect(JSON.parse(events.stdout)).toEqual([]);
+    const audit = await tether(['audit', 'tail', '--limit', '3']);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout.trim().split('\n')).toHaveLength(3);
+    expect(audit.stdout).toMatch(/connection\.(created|disconnected|refreshed)/);
+  });
+});
