@@ -165,6 +165,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('uses the sandbox at TETHER_SANDBOX_URL instead of mounting one, never beside one, never in production', () => {
+    const keys = { TETHER_API_KEY: 'k'.repeat(20), TETHER_ENCRYPTION_KEYS: key() };
+    const elsewhere = { TETHER_SANDBOX_URL: 'http://127.0.0.1:4000/sandbox' };
+    expect(loadConfig(elsewhere)).toMatchObject({ sandbox: false, sandboxUrl: elsewhere.TETHER_SANDBOX_URL });
+    expect(loadConfig({ ...keys, ...elsewhere, DATABASE_URL: 'postgres://localhost/x' }).sandbox).toBe(false);
+    expect(loadConfig({ ...elsewhere, TETHER_SANDBOX: '0' }).sandbox).toBe(false);
+    expect(problemWith({ ...elsewhere, TETHER_SANDBOX: '1' }).variable).toBe('TETHER_SANDBOX_URL');
+    expect(problemWith({ ...keys, ...elsewhere, NODE_ENV: 'production' }).variable).toBe(
+      'TETHER_SANDBOX_URL',
+    );
+  });
+
+  it('reads the sync lease, with a default', () => {
+    expect(loadConfig({}).syncLeaseMs).toBe(120_000);
+    expect(loadConfig({ TETHER_SYNC_LEASE_MS: '5000' }).syncLeaseMs).toBe(5000);
+    expect(problemWith({ TETHER_SYNC_LEASE_MS: '10' }).variable).toBe('TETHER_SYNC_LEASE_MS');
+  });
+
   it('turns the sandbox off in production and refuses to turn it on there', () => {
     const prod = { NODE_ENV: 'production', TETHER_API_KEY: 'k'.repeat(20), TETHER_ENCRYPTION_KEYS: key() };
     expect(loadConfig(prod).sandbox).toBe(false);

@@ -38,8 +38,13 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** Origins a connect session's redirectUrl may point to; undefined: any (not allowed in production). */
   readonly allowedRedirectOrigins: readonly string[] | undefined;
-  /** A sandbox running elsewhere (`tether sandbox`): seed sandbox integrations against it instead of mounting one. */
+  /**
+   * A sandbox running elsewhere (`tether sandbox`): seed sandbox integrations against it instead of
+   * mounting one (`sandbox` is then false). Refused with TETHER_SANDBOX=1 and in production.
+   */
   readonly sandboxUrl: string | undefined;
+  /** How long a sync run's worker holds it without committing a page; a dead worker's run resumes after it. */
+  readonly syncLeaseMs: number;
   /** Entries of the in-process access-token cache; 0 turns it off. */
   readonly tokenCacheSize: number;
   /** The longest a cached token may be served without the database being asked, even if a notification is lost. */
@@ -153,6 +158,7 @@ const schema = z.object({
   TETHER_EVENT_RETENTION_DAYS: positiveInt.refine((n) => n >= 1, 'must be at least 1').optional(),
   TETHER_ALLOWED_REDIRECT_ORIGINS: originList.optional(),
   TETHER_SANDBOX_URL: httpUrl.optional(),
+  TETHER_SYNC_LEASE_MS: positiveInt.refine((n) => n >= 1000, 'must be at least 1000').optional(),
   TETHER_TOKEN_CACHE_SIZE: positiveInt.optional(),
   TETHER_TOKEN_CACHE_MAX_STALENESS_MS: positiveInt.refine((n) => n >= 100, 'must be at least 100').optional(),
   TETHER_ALLOW_PRIVATE_EVENT_URLS: flag.optional(),
@@ -185,9 +191,19 @@ export function loadConfig(env: Env = process.env): Config {
   const host = e.HOST ?? '127.0.0.1';
   // The sandbox's control API has no key and its integrations accept webhooks
   // signed by the sandbox: on by default only for the one-process embedded demo.
-  const sandbox = e.TETHER_SANDBOX ?? (!production && !databaseUrl);
+  // A sandbox elsewhere (TETHER_SANDBOX_URL) takes the mounted one's place.
+  const sandbox = e.TETHER_SANDBOX_URL ? false : (e.TETHER_SANDBOX ?? (!production && !databaseUrl));
   if (production && e.TETHER_SANDBOX) {
     throw new ConfigError('TETHER_SANDBOX', 'cannot be on when NODE_ENV=production');
+  }
+  if (production && e.TETHER_SANDBOX_URL) {
+    throw new ConfigError('TETHER_SANDBOX_URL', 'cannot be set when NODE_ENV=production');
+  }
+  if (e.TETHER_SANDBOX_URL && e.TETHER_SANDBOX) {
+    throw new ConfigError(
+      'TETHER_SANDBOX_URL',
+      'cannot be set with TETHER_SANDBOX=1: tether mounts its own sandbox or uses the one at TETHER_SANDBOX_URL, not both',
+    );
   }
   const providerTimeoutMs = e.TETHER_PROVIDER_TIMEOUT_MS ?? 10_000;
   const refreshLeaseMs = e.TETHER_REFRESH_LEASE_MS ?? 30_000;
@@ -224,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
       ? Object.freeze(e.TETHER_ALLOWED_REDIRECT_ORIGINS)
       : undefined,
     sandboxUrl: e.TETHER_SANDBOX_URL?.replace(/\/+$/, ''),
+    syncLeaseMs: e.TETHER_SYNC_LEASE_MS ?? 120_000,
     tokenCacheSize: e.TETHER_TOKEN_CACHE_SIZE ?? 10_000,
     tokenCacheMaxStalenessMs: e.TETHER_TOKEN_CACHE_MAX_STALENESS_MS ?? 5_000,
     allowPrivateEventUrls: e.TETHER_ALLOW_PRIVATE_EVENT_URLS ?? false,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError, CONNECT_OUTCOME_CODES, errorStatus, statusOf, webhookRejectCodes } from './errors.ts';
+import { RECORD_ERROR_CODES } from './syncs/record-errors.ts';
 
 describe('error codes', () => {
   const doc = readFileSync(join(import.meta.dirname, '../docs/errors.md'), 'utf8');
@@ -15,6 +16,13 @@ describe('error codes', () => {
 
   it('are all documented in docs/errors.md with their status, and nothing else is', () => {
     expect(Object.fromEntries(documented)).toEqual(errorStatus);
+  });
+
+  it('of failed sync records are all documented in their own table, and nothing else is', () => {
+    const section = doc.split(/^## /m).find((part) => part.startsWith('Per-record error codes'));
+    expect(section, 'docs/errors.md has a "Per-record error codes" section').toBeDefined();
+    const codes = [...section!.matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]);
+    expect(codes.sort()).toEqual([...RECORD_ERROR_CODES].sort());
   });
 
   it('take their status from the code unless told otherwise', () => {

@@ -11,6 +11,7 @@ const USAGE = `usage: tether <command>
 commands:
   serve         start the HTTP API, its docs, the job workers (and the sandbox when on)
   migrate       apply database migrations and exit
+  sandbox       serve the provider sandbox alone at http://HOST:PORT/sandbox [--data-dir DIR]
   keys rotate   re-seal every stored secret with the first key of TETHER_ENCRYPTION_KEYS
   help          show this text
 
@@ -20,7 +21,7 @@ ${operatorHelp()}
 \`tether <command> --help\` tells more of each.`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, sub] = argv;
+  const [command, sub, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 2;
@@ -34,6 +35,11 @@ async function main(argv: string[]): Promise<number> {
       return commands.serve(config);
     case 'migrate':
       return commands.runMigrate(config);
+    case 'sandbox':
+      return commands.runSandbox(
+        config,
+        [sub, ...rest].filter((a) => a !== undefined),
+      );
     case 'keys':
       if (sub === 'rotate') return commands.runRotate(config);
       console.error(`tether: unknown keys command "${sub ?? ''}"; did you mean "tether keys rotate"?`);

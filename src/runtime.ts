@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
@@ -11,6 +12,7 @@ import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
 import { idleSocketTimeoutMs } from './http/server-limits.ts';
+import { seedRemoteSandbox } from './integrations/seed-remote-sandbox.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
 import { type PgBoss, startBoss, stopBoss } from './jobs/boss.ts';
@@ -119,9 +121,13 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     const boss = await startBoss(database, logger);
     teardown.add((hurried) => stopBoss(boss, hurried ? 1000 : config.shutdownTimeoutMs));
     const core = { database, boss, sealer, logger };
+    // On the embedded default the mounted sandbox keeps its state beside the database.
+    const sandboxStateFile =
+      !options.database && !config.databaseUrl ? join(config.dataDir, 'sandbox.json') : undefined;
     const mountSandbox = config.sandbox
-      ? await seedSandbox(database.db, sealer, config.publicUrl)
+      ? await seedSandbox(database.db, sealer, config.publicUrl, sandboxStateFile, logger)
       : undefined;
+    if (config.sandboxUrl) await seedRemoteSandbox(database.db, sealer, config.sandboxUrl);
     const capabilities = await startCapabilities(config, options, core, teardown);
     let accepting = true;
     const app = await buildApp({
@@ -205,7 +211,11 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const keepAlive = await startKeepAlive(boss, { db, tokens, logger }, polling);
   const retention = await startRetention(boss, { db, logger }, config, polling);
   const webhooks = await startWebhooks(config, options, { ...core, metrics }, teardown);
-  const syncs = await startSyncJobs(boss, { db, tokens, sealer, runtime, logger }, polling);
+  const syncs = await startSyncJobs(
+    boss,
+    { db, tokens, sealer, runtime, logger },
+    { ...polling, leaseMs: config.syncLeaseMs },
+  );
   teardown.add(() => syncs.stop());
   const gmailWatches = await startGmailWatchRenewal(boss, { db, tokens, sealer, runtime, logger }, polling);
   const syncSchedule = await startSyncSchedule(
@@ -274,11 +284,18 @@ function httpSettings(config: Config) {
 /**
  * Seeds the sandbox integrations against the simulators at `${publicUrl}/sandbox` and returns the
  * plugin that mounts those simulators there, holding the keys and secrets the seed trusts. Their
- * accounts derive from the seed 'tether', so the demo's are the same on every start.
+ * accounts derive from the seed 'tether', so the demo's are the same on every start; with a
+ * `stateFile` their grants, tokens and datasets are too.
  */
-async function seedSandbox(db: Db, sealer: Sealer, publicUrl: string) {
+async function seedSandbox(
+  db: Db,
+  sealer: Sealer,
+  publicUrl: string,
+  stateFile: string | undefined,
+  logger: Logger,
+) {
   const senders = await makeWebhookSenderState();
-  await seedSandboxIntegrations(db, sealer, publicUrl);
+  await seedSandboxIntegrations(db, sealer, `${publicUrl}/sandbox`);
   const secrets = await seedSandboxWebhookSources(
     db,
     sealer,
@@ -286,6 +303,18 @@ async function seedSandbox(db: Db, sealer: Sealer, publicUrl: string) {
   );
   const state = makeSandboxState({ seed: 'tether' });
   return async (app: FastifyInstance) => {
-    await app.register(sandboxPlugin, { prefix: '/sandbox', state, senders: { state: senders, secrets } });
+    await app.register(sandboxPlugin, {
+      prefix: '/sandbox',
+      state,
+      senders: { state: senders, secrets },
+      ...(stateFile
+        ? {
+            stateFile: {
+              path: stateFile,
+              onError: (error: unknown) => logger.error({ err: error }, 'could not save the sandbox state'),
+            },
+          }
+        : {}),
+    });
   };
 }

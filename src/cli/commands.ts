@@ -4,6 +4,8 @@ import { makeSealer } from '../crypto/seal.ts';
 import { migrate } from '../db/migrate.ts';
 import { openConfiguredDatabase, resolveSecrets, startTether } from '../runtime.ts';
 
+export { runSandbox } from './sandbox-command.ts';
+
 /** The CLI's commands; main.ts loads this only after the configuration is valid. */
 export async function serve(config: Config): Promise<number> {
   const tether = await startTether(config, {
@@ -22,6 +24,11 @@ export async function serve(config: Config): Promise<number> {
     console.log(
       `tether: provider sandbox on at ${tether.url}/sandbox, for development only (its control API has no key; ` +
         'webhook secrets at /sandbox/_control/webhooks/config; TETHER_SANDBOX=0 turns it off)',
+    );
+  }
+  if (config.sandboxUrl) {
+    console.log(
+      `tether: sandbox integrations point at the provider sandbox at ${config.sandboxUrl}, for development only`,
     );
   }
   console.log(`tether: listening on ${tether.url} (${database}); API docs at ${tether.url}/docs`);

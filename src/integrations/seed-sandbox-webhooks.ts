@@ -19,6 +19,9 @@ import { getIntegrationRow } from './integration-store.ts';
  *   settings are rewritten every start, with URLs built from the public URL.
  * Safe when several instances start at once: each secret is written only where none (or a
  * published one) is stored, and every instance uses what the database holds.
+ *
+ * Against a sandbox running alone (TETHER_SANDBOX_URL), the sandbox holds the secrets and its
+ * control API tells them (`facts.secrets`): those are stored instead, whatever was there.
  */
 
 export { PUBLISHED_SANDBOX_SECRETS };
@@ -48,6 +51,7 @@ export async function seedSandboxWebhookSources(
       }),
     );
   }
+  if (facts.secrets) return adoptSandboxSecrets(db, sealer, facts.secrets);
   const { stripe, docusignConnect, paypalWebhookId } = secrets;
   if (stripe === undefined || docusignConnect === undefined || paypalWebhookId === undefined)
     throw new Error('a webhook source did not seed the secret its sandbox sender signs with');
@@ -90,8 +94,52 @@ async function seedSigningSecret(
   throw new Error(`could not seed the webhook secret of the sandbox integration "${key}"`);
 }
 
+/** The sandbox's own secret, stored as the only one (a sandbox running alone decides it). */
+async function storeSigningSecret(
+  db: Db,
+  sealer: Sealer,
+  key: string,
+  provider: string,
+  secret: string,
+): Promise<string> {
+  const sealed = sealWebhookSecrets(sealer, key, [secret]);
+  await db
+    .insert(integrations)
+    .values({ key, provider, webhook: { secretsCount: 1 }, webhookSecretsSealed: sealed })
+    .onConflictDoUpdate({
+      target: integrations.key,
+      set: {
+        webhookSecretsSealed: sealed,
+        webhook: sql`${integrations.webhook} || '{"secretsCount": 1}'::jsonb`,
+        updatedAt: sql`now()`,
+      },
+    });
+  return secret;
+}
+
 function sameSealed(row: IntegrationRow) {
   return row.webhookSecretsSealed === null
     ? isNull(integrations.webhookSecretsSealed)
     : eq(integrations.webhookSecretsSealed, row.webhookSecretsSealed);
+}
+
+/**
+ * A sandbox running alone decides its secrets: each is stored as the only one of its integration
+ * (the sources seeded theirs first, so every other setting is in place).
+ */
+async function adoptSandboxSecrets(
+  db: Db,
+  sealer: Sealer,
+  given: SandboxWebhookSecrets,
+): Promise<SandboxWebhookSecrets> {
+  await storeSigningSecret(db, sealer, 'sandbox-stripe', 'stripe', given.stripe);
+  await storeSigningSecret(db, sealer, 'sandbox-docusign-connect', 'docusign-connect', given.docusignConnect);
+  await db
+    .update(integrations)
+    .set({
+      webhook: sql`${integrations.webhook} || jsonb_build_object('webhookId', ${given.paypalWebhookId}::text)`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(integrations.key, 'sandbox-paypal'));
+  return given;
 }

@@ -9,11 +9,12 @@ import { sandboxIntegrationSeeds } from '../sandbox/index.ts';
  * With the sandbox on, one integration per provider (key `sandbox-<provider>`)
  * pointed at the simulators, so `npm start` → connect → a working connection
  * with no internet. Idempotent: each start creates what is missing and points
- * the endpoints at the current public URL (the port may have changed). The list derives from the
+ * the endpoints at the sandbox's current URL (the port may have changed). The list derives from the
  * sandbox modules (`simulates`), so a new provider is seeded once its simulator says so.
  */
-export async function seedSandboxIntegrations(db: Db, sealer: Sealer, publicUrl: string): Promise<string[]> {
-  const seeds = sandboxIntegrationSeeds(`${publicUrl}/sandbox`);
+/** `sandboxUrl`: where the simulators answer, e.g. `${publicUrl}/sandbox` for the mounted sandbox. */
+export async function seedSandboxIntegrations(db: Db, sealer: Sealer, sandboxUrl: string): Promise<string[]> {
+  const seeds = sandboxIntegrationSeeds(sandboxUrl);
   for (const seed of seeds) {
     await db
       .insert(integrations)

@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerControlRoutes } from './control-routes.ts';
 import { registerDatasetRoutes } from './datasets/routes.ts';
 import { makeFaultHooks } from './fault-hook.ts';
+import { makeSnapshotWriter, readSnapshot, restoreSnapshot } from './persistence.ts';
 import { SANDBOX_PROVIDER_MODULES } from './providers/index.ts';
 import { makeSandboxState, releaseHung, type SandboxState } from './state.ts';
 import { type WebhookSenderRoutesOptions, webhookSenderRoutes } from './webhooks/routes.ts';
@@ -15,6 +16,12 @@ export interface SandboxPluginOptions {
   state: SandboxState;
   /** The webhook senders' key material and default secrets (tether passes those it seeded). */
   senders?: Pick<WebhookSenderRoutesOptions, 'state' | 'secrets'>;
+  /**
+   * Keep the state in this JSON file (in the data dir): loaded at registration, written after
+   * changes (persistence.ts). `saveSecrets`: keep the senders' default secrets in it too (the
+   * standalone sandbox, which has no database to keep them in).
+   */
+  stateFile?: { path: string; saveSecrets?: boolean; onError?: (error: unknown) => void };
 }
 
 export async function sandboxPlugin(app: FastifyInstance, options: SandboxPluginOptions): Promise<void> {
@@ -34,6 +41,19 @@ export async function sandboxPlugin(app: FastifyInstance, options: SandboxPlugin
   });
   app.addHook('onRequest', hooks.onRequest);
   app.addHook('onResponse', hooks.onResponse);
+  if (options.stateFile) {
+    const { path, saveSecrets, onError } = options.stateFile;
+    const snapshot = readSnapshot(path);
+    if (snapshot) restoreSnapshot(state, snapshot);
+    const writer = makeSnapshotWriter(state, path, {
+      onError,
+      webhookSecrets: saveSecrets ? options.senders?.secrets : undefined,
+    });
+    // Any call may have changed something (a token issued, a grant revoked, a dataset changed);
+    // the writer compares before it writes.
+    app.addHook('onResponse', async () => writer.changed());
+    app.addHook('onClose', async () => writer.close());
+  }
   // Hung connections would keep close() waiting forever.
   app.addHook('preClose', async () => releaseHung(state));
 
@@ -66,6 +86,8 @@ export interface SandboxServerOptions {
   seed?: string;
   /** Share a state made elsewhere instead of a new one. */
   state?: SandboxState;
+  senders?: SandboxPluginOptions['senders'];
+  stateFile?: SandboxPluginOptions['stateFile'];
 }
 
 export interface SandboxServer {
@@ -81,7 +103,12 @@ export interface SandboxServer {
 export async function startSandboxServer(options: SandboxServerOptions = {}): Promise<SandboxServer> {
   const state = options.state ?? makeSandboxState({ seed: options.seed });
   const app = Fastify({ logger: false, forceCloseConnections: true });
-  await app.register(sandboxPlugin, { prefix: '/sandbox', state });
+  await app.register(sandboxPlugin, {
+    prefix: '/sandbox',
+    state,
+    senders: options.senders,
+    stateFile: options.stateFile,
+  });
   const origin = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   return { url: `${origin}/sandbox`, origin, state, app, close: () => app.close() };
 }

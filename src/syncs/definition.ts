@@ -1,3 +1,5 @@
+import type { RecordError } from './record-errors.ts';
+
 /**
  * What a provider module declares for each of its syncs: typed data plus functions. The engine
  * (runner.ts) knows nothing of any provider; it calls these.
@@ -26,7 +28,7 @@ export interface SyncContext {
 export type SyncItem =
   | { kind: 'record'; model: string; id: string; raw: unknown }
   | { kind: 'deleted'; model: string; id: string; version?: string | number | null }
-  | { kind: 'failed'; model: string; id: string; error: { code: string; message: string } };
+  | { kind: 'failed'; model: string; id: string; error: RecordError };
 
 export interface SyncPage<C> {
   items: SyncItem[];

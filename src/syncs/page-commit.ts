@@ -2,8 +2,9 @@ import type { Db } from '../db/client.ts';
 import type { ModelDefinition, SyncItem, SyncPage } from './definition.ts';
 import { clearFailures, recordFailures } from './failed-records.ts';
 import { markSeen, sweepUnseen } from './full-pass.ts';
+import type { RecordError } from './record-errors.ts';
 import { type RecordChange, writeRecords } from './records-store.ts';
-import type { RunCounts, RunError } from './run-store.ts';
+import type { RunCounts } from './run-store.ts';
 
 /**
  * One page of a sync into the store, inside the runner's transaction. Each record is isolated:
@@ -27,7 +28,7 @@ export async function commitPage(
   page: Pick<SyncPage<unknown>, 'items' | 'fullPass'>,
 ): Promise<RunCounts> {
   const counts: RunCounts = { imported: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
-  const failures: { model: string; externalId: string; error: RunError }[] = [];
+  const failures: { model: string; externalId: string; error: RecordError }[] = [];
   const byModel = new Map<string, RecordChange[]>();
   const seen = new Map<string, string[]>();
   for (const item of page.items) {
@@ -66,7 +67,7 @@ function seenOf(seen: Map<string, string[]>, model: string): string[] {
   return list;
 }
 
-function toChange(target: PageTarget, item: SyncItem): { change: RecordChange } | { error: RunError } {
+function toChange(target: PageTarget, item: SyncItem): { change: RecordChange } | { error: RecordError } {
   if (item.kind === 'failed') return { error: item.error };
   if (item.kind === 'deleted') return { change: { id: item.id, deleted: true, version: item.version } };
   const model = target.models.get(item.model);
@@ -84,7 +85,7 @@ async function storeIsolated(
   tx: Db,
   target: { connectionId: string; model: string },
   changes: RecordChange[],
-  failures: { model: string; externalId: string; error: RunError }[],
+  failures: { model: string; externalId: string; error: RecordError }[],
 ) {
   try {
     const counts = await tx.transaction((sp) => writeRecords(sp, target, changes));

@@ -12,7 +12,7 @@ import {
 } from '../jobs/queues.ts';
 import { forgetCheckpoint } from './checkpoints.ts';
 import { findSync, syncsOf } from './registry.ts';
-import { createRun, findRunningRun, requestRun, type SyncRunRow } from './run-store.ts';
+import { createRun, findRunningRun, getRun, requestRun, type SyncRunRow } from './run-store.ts';
 import { executeRunSlice, type RunnerDeps } from './runner.ts';
 import { syncEnabled } from './sync-settings.ts';
 
@@ -21,6 +21,10 @@ import { syncEnabled } from './sync-settings.ts';
  * slice of it (runner.ts), and a slice that pauses re-queues the run. startRun is how a run is
  * asked for (API, Gmail push): it creates the run or joins the running one, and queues a job
  * when nobody is working on it (a new run, or one whose worker died: its lease lapsed).
+ *
+ * A worker that dies (SIGKILL) stops sending pg-boss heartbeats, so its job is handed out again
+ * within seconds; a slice that finds the run's lease still held looks again when the lease lapses.
+ * So a run whose process died resumes from its checkpoint by itself, within about a lease.
  */
 
 /** How long a push that joined a run begun before it waits to ask again. */
@@ -55,7 +59,10 @@ export async function startSyncJobs(
   const worker = `${process.pid}:${randomUUID()}`;
   const leaseMs = options.leaseMs ?? 120_000;
   const stopping = new AbortController();
-  await boss.createQueue(SYNC_RUN_QUEUE, { retryLimit: 3, retryDelay: 5, expireInSeconds: 3600 });
+  const runQueue = { retryLimit: 3, retryDelay: 5, expireInSeconds: 3600, heartbeatSeconds: 10 };
+  await boss.createQueue(SYNC_RUN_QUEUE, runQueue);
+  // A queue made by an earlier start keeps its options until told otherwise.
+  await boss.updateQueue(SYNC_RUN_QUEUE, runQueue);
   await boss.createQueue(GMAIL_MAILBOX_SYNC_QUEUE, GMAIL_MAILBOX_SYNC_QUEUE_OPTIONS);
 
   /** Refuses a sync the connection does not offer, and a connection that cannot sync. */
@@ -79,6 +86,14 @@ export async function startSyncJobs(
       run.owner === null || (run.lease_until !== null && new Date(run.lease_until).getTime() < Date.now());
     if (created || idle) await boss.send(SYNC_RUN_QUEUE, { runId: run.id });
     return run;
+  }
+
+  /** Another worker holds the run (or held it and died): come back once its lease has lapsed. */
+  async function lookAgainWhenLeaseLapses(runId: string): Promise<void> {
+    const run = await getRun(deps.db, runId);
+    if (run?.status !== 'running' || run.lease_until === null) return;
+    const startAfter = new Date(new Date(run.lease_until).getTime() + 1000);
+    await boss.send(SYNC_RUN_QUEUE, { runId }, { startAfter });
   }
 
   async function resetRun(input: RunInput): Promise<SyncRunRow> {
@@ -114,6 +129,7 @@ export async function startSyncJobs(
         stopping: stopping.signal,
       });
       if (result === 'paused') await boss.send(SYNC_RUN_QUEUE, { runId: job!.data.runId });
+      if (result === 'joined') await lookAgainWhenLeaseLapses(job!.data.runId);
     },
   );
 

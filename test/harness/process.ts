@@ -10,18 +10,27 @@ export interface TetherProcess {
   stop(): Promise<number | null>;
 }
 
-export function spawnTether(env: Record<string, string>): Promise<TetherProcess> {
-  return spawnListening(['src/main.ts', 'serve'], {
-    PORT: '0',
-    TETHER_SANDBOX: '0',
-    TETHER_LOG_LEVEL: 'warn',
-    ...cacheSettingsFromEnvironment(),
-    ...env,
-  });
+export function spawnTether(env: Record<string, string>, startTimeoutMs?: number): Promise<TetherProcess> {
+  return spawnListening(
+    ['src/main.ts', 'serve'],
+    {
+      PORT: '0',
+      TETHER_SANDBOX: '0',
+      TETHER_LOG_LEVEL: 'warn',
+      ...cacheSettingsFromEnvironment(),
+      ...env,
+    },
+    startTimeoutMs,
+  );
 }
 
 /** Any of our servers in a child process; resolves once it prints "listening on <url> ". */
-export async function spawnListening(args: string[], env: Record<string, string>): Promise<TetherProcess> {
+export async function spawnListening(
+  args: string[],
+  env: Record<string, string>,
+  /** A busy machine can take long to start PGlite and migrate. */
+  startTimeoutMs = 30_000,
+): Promise<TetherProcess> {
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,7 +40,7 @@ export async function spawnListening(args: string[], env: Record<string, string>
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tether did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`tether did not start:\n${output}`)), startTimeoutMs);
     const check = () => {
       const match = /listening on (http:\/\/[^\s]+) /.exec(output);
       if (match) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SandboxState } from '../state.ts';
 import { DATASET_KINDS, type DatasetKind } from './kinds.ts';
+import { applyDatasetOperation, type DatasetOperation } from './operations.ts';
 
 // Control routes for generated datasets (under /_control):
 //   PUT  /datasets/:provider/:model          {account, count, seed, malformedEvery?}
@@ -32,6 +33,11 @@ export function registerDatasetRoutes(app: FastifyInstance, state: SandboxState)
     const { provider, model } = params as { provider: string; model: string };
     return kinds.get(`${provider}/${model}`);
   };
+  const apply = (kind: DatasetKind, operation: DatasetOperation) => {
+    const done = applyDatasetOperation(state, kind, operation);
+    if (done) state.datasets.record(operation);
+    return done;
+  };
   const issues = (error: z.ZodError) =>
     error.issues.map((i) => (i.path.length ? `"${i.path.join('.')}" ${i.message}` : i.message)).join('; ');
 
@@ -45,7 +51,13 @@ export function registerDatasetRoutes(app: FastifyInstance, state: SandboxState)
     const input = sizing.safeParse(request.body ?? {});
     if (!input.success)
       return reply.code(400).send({ error: { code: 'validation_failed', message: issues(input.error) } });
-    const done = kind.size(state, input.data);
+    const done = apply(kind, {
+      op: 'size',
+      provider: kind.provider,
+      model: kind.model,
+      at: state.clock.now(),
+      input: input.data,
+    });
     return done ?? notFound(reply, `No ${kind.provider} account ${input.data.account}.`);
   });
 
@@ -55,7 +67,13 @@ export function registerDatasetRoutes(app: FastifyInstance, state: SandboxState)
     const input = changes.safeParse(request.body ?? {});
     if (!input.success)
       return reply.code(400).send({ error: { code: 'validation_failed', message: issues(input.error) } });
-    const done = kind.change(state, input.data);
+    const done = apply(kind, {
+      op: 'change',
+      provider: kind.provider,
+      model: kind.model,
+      at: state.clock.now(),
+      input: input.data,
+    });
     return done ?? notFound(reply, `No ${kind.model} dataset for ${input.data.account}: size it first.`);
   });
 }

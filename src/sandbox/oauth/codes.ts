@@ -28,6 +28,9 @@ export interface CodeStore {
   issue(input: NewCode, options: { now: number; ttlSec: number; prefix?: string }): AuthorizationCode;
   get(value: string): AuthorizationCode | undefined;
   clear(): void;
+  list(): AuthorizationCode[];
+  /** Replaces the codes held. */
+  load(codes: AuthorizationCode[]): void;
 }
 
 export function makeCodeStore(): CodeStore {
@@ -47,6 +50,11 @@ export function makeCodeStore(): CodeStore {
     get: (value) => codes.get(value),
     clear() {
       codes.clear();
+    },
+    list: () => [...codes.values()],
+    load(list) {
+      codes.clear();
+      for (const code of list) codes.set(code.value, code);
     },
   };
 }

@@ -65,6 +65,16 @@ export interface GrantStore {
   refreshTokensOf(grantId: string): RefreshToken[];
   revoke(grantId: string, now: number): void;
   clear(): void;
+  /** Everything held, as plain data (the sandbox's snapshot in the data dir). */
+  dump(): GrantDump;
+  /** Replaces what is held with a dump. */
+  load(dump: GrantDump): void;
+}
+
+export interface GrantDump {
+  grants: Grant[];
+  accessTokens: AccessToken[];
+  refreshTokens: RefreshToken[];
 }
 
 export function makeGrantStore(): GrantStore {
@@ -128,6 +138,19 @@ export function makeGrantStore(): GrantStore {
       grants.clear();
       accessTokens.clear();
       refreshTokens.clear();
+    },
+    dump: () => ({
+      grants: [...grants.values()],
+      accessTokens: [...accessTokens.values()],
+      refreshTokens: [...refreshTokens.values()],
+    }),
+    load(dump) {
+      grants.clear();
+      accessTokens.clear();
+      refreshTokens.clear();
+      for (const g of dump.grants) grants.set(g.id, g);
+      for (const t of dump.accessTokens) accessTokens.set(t.value, t);
+      for (const t of dump.refreshTokens) refreshTokens.set(t.value, t);
     },
   };
 }

@@ -25,6 +25,8 @@ export interface SlackWebhookStore {
   get(id: string): SlackWebhook | undefined;
   list(): SlackWebhook[];
   clear(): void;
+  /** Replaces the webhooks held. */
+  load(hooks: SlackWebhook[]): void;
 }
 
 export function makeSlackWebhookStore(): SlackWebhookStore {
@@ -46,6 +48,10 @@ export function makeSlackWebhookStore(): SlackWebhookStore {
     list: () => [...hooks.values()],
     clear() {
       hooks.clear();
+    },
+    load(list) {
+      hooks.clear();
+      for (const hook of list) hooks.set(hook.id, hook);
     },
   };
 }
