@@ -190,7 +190,7 @@ describe('Calendar sync', () => {
     await expect(
       s.t.syncs.startRun({ connectionId: id, syncName: SYNC, trigger: 'test' }),
     ).rejects.toMatchObject({
-      code: 'not_found',
+      code: 'unknown_sync',
     });
     const scopes = ['openid', 'email', 'https://www.googleapis.com/auth/gmail.readonly'];
     expect(findSync('google', 'gmail-messages', scopes)).toBeDefined();

@@ -14,6 +14,7 @@ import { connectionPage } from './pages/connection.ts';
 import { connectionsPage } from './pages/connections.ts';
 import { inboxEventPage, inboxPage } from './pages/inbox.ts';
 import { overviewPage } from './pages/overview.ts';
+import { rotatedSecretPage, subscriptionPage, subscriptionsPage } from './pages/subscriptions.ts';
 import { syncRunPage, syncRunsPage } from './pages/sync-runs.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 import { readDashboardCookie, SESSION_COOKIE } from './session-cookie.ts';
@@ -116,6 +117,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
       show('/dashboard/inbox/:id', inboxEventPage);
       show('/dashboard/sync-runs', syncRunsPage);
       show('/dashboard/sync-runs/:id', syncRunPage);
+      show('/dashboard/subscriptions', subscriptionsPage);
+      show('/dashboard/subscriptions/:id', subscriptionPage);
       show('/dashboard/audit', auditPage);
 
       guarded.post('/dashboard/sign-out', { schema: { hide: true } }, (request, reply) =>
@@ -158,6 +161,45 @@ export async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps)
           await api.send('PATCH', syncPath(id!, sync!), body),
           connectionPath(id!),
           'sync_updated',
+        );
+      });
+      const subscriptionPath = (id: string) => `/dashboard/subscriptions/${encodeURIComponent(id)}`;
+      const v1Subscription = (id: string) => `/v1/event-subscriptions/${encodeURIComponent(id)}`;
+      for (const [action, enabled] of [
+        ['enable', true],
+        ['disable', false],
+      ] as const) {
+        act(`/dashboard/subscriptions/:id/${action}`, async (api, { id }) =>
+          outcome(
+            await api.send('PATCH', v1Subscription(id!), { enabled }),
+            subscriptionPath(id!),
+            'subscription_updated',
+          ),
+        );
+      }
+      act('/dashboard/subscriptions/:id/rotate-secret', async (api, { id }) => {
+        const answer = await api.send<{ secret: string }>('POST', `${v1Subscription(id!)}/rotate-secret`);
+        if (answer.status >= 300) return { back: subscriptionPath(id!), failed: errorOf(answer).code };
+        return { page: rotatedSecretPage(answer.body.secret, id!) };
+      });
+      act('/dashboard/subscriptions/:id/recover', async (api, { id }, form) => {
+        const since = form.since ? new Date(form.since) : undefined;
+        if (!since || Number.isNaN(since.getTime()))
+          return { back: subscriptionPath(id!), failed: 'validation_failed' };
+        const answer = await api.send('POST', `${v1Subscription(id!)}/recover`, {
+          since: since.toISOString(),
+        });
+        return outcome(answer, subscriptionPath(id!), 'recovered');
+      });
+      act('/dashboard/deliveries/:id/retry', async (api, { id }, form) => {
+        const back =
+          form.subscription && /^[A-Za-z0-9_-]{1,100}$/.test(form.subscription)
+            ? subscriptionPath(form.subscription)
+            : '/dashboard/subscriptions';
+        return outcome(
+          await api.send('POST', `/v1/event-deliveries/${encodeURIComponent(id!)}/retry`),
+          back,
+          'delivery_retried',
         );
       });
       act('/dashboard/inbox/:id/replay', async (api, { id }) =>
