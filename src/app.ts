@@ -10,6 +10,7 @@ import { slackMessageRoutes } from './connections/slack-messages.ts';
 import type { TokenService } from './connections/token-service.ts';
 import type { Sealer } from './crypto/seal.ts';
 import type { Database } from './db/client.ts';
+import type { Events } from './events/index.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
 import { makeAuthFailureLimiter } from './http/auth-failure-limiter.ts';
@@ -44,6 +45,8 @@ export interface AppDeps {
   metrics: Metrics;
   inbox: InboxWriter;
   rejections: RejectionAudit;
+  /** Events to the host app (absent: the event subscription routes are not mounted). */
+  events?: Pick<Events, 'routes'>;
   /** Sync runs (absent: the sync control routes are not mounted). */
   syncs?: SyncEngine;
   publicUrl: string;
@@ -129,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(eventRoutes, { db, boss: deps.boss });
       await v1.register(domainRoutes, { db });
       await v1.register(recordsRoutes, { db, hasModel: providerHasModel });
+      if (deps.events) await v1.register(deps.events.routes);
       await v1.register(proxyRoutes, { sealer: deps.sealer, runtime: deps.runtime, tokens: deps.tokens });
     },
     { prefix: '/v1' },

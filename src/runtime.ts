@@ -8,6 +8,8 @@ import { type Database, type Db, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import type { EventDeliveryOptions } from './events/delivery-worker.ts';
+import { type Events, startEvents } from './events/index.ts';
 import { idleSocketTimeoutMs } from './http/server-limits.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
 import { seedSandboxWebhookSources } from './integrations/seed-sandbox-webhooks.ts';
@@ -45,6 +47,8 @@ export interface Tether {
   rejections: Pick<RejectionAudit, 'flush'>;
   /** Sync runs: ask for one (the workers run it in the background). */
   syncs: Pick<SyncEngine, 'startRun'>;
+  /** Events to the host app: the delivery worker (its repair sweep can be run now). */
+  events: Events;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -60,6 +64,10 @@ export interface StartOptions {
   /** How often job workers poll (seconds); tests shorten it. */
   jobPollingIntervalSeconds?: number;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** tether's clock (tests move it); default the wall clock. */
+  now?: () => Date;
+  /** Event delivery settings (tests shorten the retry schedule and the timeout). */
+  events?: Partial<EventDeliveryOptions>;
   /** Called with the generated secrets' news, so `serve` can tell the person. */
   onGeneratedSecrets?: (news: { apiKey?: string; encryptionKey: boolean }) => void;
 }
@@ -110,7 +118,8 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       ? await seedSandbox(database.db, sealer, config.publicUrl)
       : undefined;
     let accepting = true;
-    const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs });
+    const now = options.now ?? (() => new Date());
+    const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs, now });
     const tokens = makeTokenService({
       db: database.db,
       sealer,
@@ -127,6 +136,12 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       pollingIntervalSeconds: options.jobPollingIntervalSeconds,
     });
     const metrics = makeMetrics();
+    const events = await startEvents(
+      boss,
+      { db: database.db, sealer, logger, registry: metrics.registry, now },
+      config,
+      { pollingIntervalSeconds: options.jobPollingIntervalSeconds, ...options.events },
+    );
     rejections = makeRejectionAudit({ db: database.db, logger });
     // Each needs the other: the inbox wakes the workers, and the workers give way to ingest.
     let processing: WebhookProcessing | undefined;
@@ -150,6 +165,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
     );
     const app = await buildApp({
       syncs,
+      events,
       metrics,
       inbox,
       rejections,
@@ -187,6 +203,7 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       rejections,
       webhooks,
       syncs,
+      events,
       logger,
       apiKey,
       url,

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.ts';
 import { makeLogger } from '../../src/logger.ts';
-import { startTether, type Tether } from '../../src/runtime.ts';
+import { type StartOptions, startTether, type Tether } from '../../src/runtime.ts';
 import { makeTestDatabase, type TestDatabase } from './database.ts';
 
 /** Captured JSON log lines, so tests can assert on what was (not) logged. */
@@ -30,6 +30,8 @@ export interface TestTetherOptions {
   env?: Record<string, string>;
   listen?: boolean;
   publicPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** tether's clock and event delivery settings. */
+  start?: Pick<StartOptions, 'now' | 'events'>;
 }
 
 /** A whole tether on a fresh test database, with known keys and captured logs. */
@@ -52,6 +54,7 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     listen: options.listen ?? false,
     jobPollingIntervalSeconds: 0.5,
     publicPlugins: options.publicPlugins,
+    ...options.start,
   });
   return {
     ...tether,
