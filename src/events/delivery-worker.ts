@@ -19,6 +19,7 @@ import {
   takeProbe,
 } from './delivery-store.ts';
 import { captureDeliveryJobInsert } from './emit.ts';
+import { makeEndpointShare } from './endpoint-share.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import { startRepairSweep } from './repair-sweep.ts';
 import { nextDelayMs, SVIX_SCHEDULE_MS } from './retry-schedule.ts';
@@ -33,11 +34,12 @@ import type { UrlPolicy } from './url-guard.ts';
  * queues the next one with `startAfter` in the same transaction as the failure, so a retry is
  * never lost between the two.
  *
- * Capacity: `concurrency` workers per process, one attempt each, and at most
- * `perSubscriptionConcurrency` of them on one subscription: a job over that share is put back for
- * later without an attempt (soon when the endpoint's attempts in flight are young, half a timeout
- * on when they are dragging). So a slow endpoint holds at most its share of the workers for its
- * timeout while the others keep delivering. A dead endpoint is cut off by its circuit breaker:
+ * Capacity: `concurrency` workers per process, each delivering a batch of jobs concurrently, and
+ * at most `perSubscriptionConcurrency` attempts in flight to one subscription (endpoint-share.ts):
+ * a job of a slow endpoint over that share is put back for later without an attempt, so the slow
+ * endpoint holds at most its share of the workers for its timeout while the others keep
+ * delivering. (pg-boss's group limits would count a batch's slots until the whole batch ends,
+ * tying a fast endpoint's share to a slow batch-mate.) A dead endpoint is cut off by its circuit breaker:
  * after `breaker.threshold` failures in a row its jobs wait, without spending an attempt, until the
  * breaker lets one probe through.
  */
@@ -46,8 +48,9 @@ export interface EventDeliveryOptions {
   /** The waits before attempts 1..n (Svix's by default). */
   schedule: readonly number[];
   timeoutMs: number;
-  /** Workers per process (one attempt each at a time). */
+  /** Workers per process, each taking up to `batchSize` jobs at a time. */
   concurrency: number;
+  batchSize: number;
   /** Attempts in flight to one subscription, per process. */
   perSubscriptionConcurrency: number;
   breaker: BreakerSettings;
@@ -63,7 +66,8 @@ const SLOW_ATTEMPT_MS = 1_000;
 export const DEFAULT_DELIVERY_OPTIONS: Omit<EventDeliveryOptions, 'policy'> = {
   schedule: SVIX_SCHEDULE_MS,
   timeoutMs: 15_000,
-  concurrency: 16,
+  concurrency: 8,
+  batchSize: 16,
   perSubscriptionConcurrency: 4,
   breaker: { threshold: 5, openMs: 30_000, maxOpenMs: 10 * 60_000 },
   disableAfterMs: 5 * 24 * 3_600_000,
@@ -108,33 +112,23 @@ export async function startEventDelivery(
   const realTime = (runtimeAt: Date) =>
     new Date(Date.now() + Math.max(0, runtimeAt.getTime() - now().getTime()));
 
-  // Per subscription, the start times of this process's attempts in flight.
-  const inFlight = new Map<string, Set<number>>();
+  const share = makeEndpointShare(options.perSubscriptionConcurrency, SLOW_ATTEMPT_MS);
 
   /** Runs `deliver` within the subscription's share of this process, or puts the job back. */
   async function deliverWithinShare(job: DeliverJob, subscriptionId: string | null | undefined) {
     if (!subscriptionId) return deliver(job);
-    const started = inFlight.get(subscriptionId) ?? new Set<number>();
-    if (started.size >= options.perSubscriptionConcurrency) {
-      const oldest = Math.min(...started);
-      const dragging = performance.now() - oldest > SLOW_ATTEMPT_MS;
-      const wait = dragging
-        ? options.timeoutMs / 2 + Math.random() * (options.timeoutMs / 2)
-        : 50 + Math.random() * 200;
-      await db.transaction((tx) =>
-        queueAttempt(tx, { ...job, subscriptionId }, new Date(Date.now() + Math.min(wait, 10_000))),
-      );
+    const slot = await share.acquire(subscriptionId);
+    if (slot === 'busy') {
+      // The endpoint is slow and its share is taken: back in about half a timeout.
+      const wait = Math.min(options.timeoutMs / 2 + Math.random() * (options.timeoutMs / 2), 10_000);
+      await db.transaction((tx) => queueAttempt(tx, { ...job, subscriptionId }, new Date(Date.now() + wait)));
       metrics.deliveries.inc({ outcome: 'deferred' });
       return;
     }
-    const mark = performance.now() + Math.random() / 1000; // distinct within the set
-    started.add(mark);
-    inFlight.set(subscriptionId, started);
     try {
       await deliver(job);
     } finally {
-      started.delete(mark);
-      if (started.size === 0) inFlight.delete(subscriptionId);
+      slot.release();
     }
   }
 
@@ -245,22 +239,34 @@ export async function startEventDelivery(
     metrics.deliveries.inc({ outcome: nextAt ? 'retrying' : 'failed' });
   }
 
-  // `concurrency` workers of one job each. A worker that finished a job fetches the next at once
-  // (it wakes itself) and waits out the polling interval only when the queue came back empty; new
-  // jobs wake the workers of every process through pg-boss's NOTIFY.
-  for (let i = 0; i < options.concurrency; i++) {
-    const workerId: string = await boss.work<DeliverJob>(
-      DELIVER_QUEUE,
-      { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: false },
-      async ([job]) => {
-        try {
-          await deliverWithinShare(job!.data, job!.groupId);
-        } finally {
-          boss.notifyWorker(workerId);
-        }
-      },
-    );
-  }
+  // `concurrency` workers, each delivering a batch of jobs concurrently and fetching again at once
+  // while batches come back full; new jobs wake the workers of every process (pg-boss's NOTIFY).
+  await boss.work<DeliverJob>(
+    DELIVER_QUEUE,
+    {
+      pollingIntervalSeconds: options.pollingIntervalSeconds,
+      // NOTIFY wakes workers for jobs due now; a retry due later is found by this poll, which must
+      // not be pg-boss's 30 s backstop (a 5 s retry would wait half a minute).
+      notifyPollingIntervalSeconds: options.pollingIntervalSeconds,
+      localConcurrency: options.concurrency,
+      batchSize: options.batchSize,
+      burstWhenBatchFull: true,
+      perJobResults: true,
+    },
+    async (jobs) =>
+      Promise.all(
+        jobs.map(async (job) => {
+          try {
+            await deliverWithinShare(job.data, job.groupId);
+            return { id: job.id, status: 'completed' as const };
+          } catch (error) {
+            // The database failed us mid-way: pg-boss retries the job; its claim guards the attempt.
+            logger.error({ err: error, deliveryId: job.data.deliveryId }, 'event delivery job failed');
+            return { id: job.id, status: 'failed' as const };
+          }
+        }),
+      ),
+  );
 
   const sweep = await startRepairSweep(boss, { db, logger, now }, { queueAttempt });
   return { queueAttempt, sweep };
