@@ -31,7 +31,9 @@ export async function startEvents(
   overrides: Partial<EventDeliveryOptions> = {},
 ): Promise<Events> {
   const policy: UrlPolicy = { publicOnly: settings.production && !settings.allowPrivateEventUrls };
-  const options: EventDeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, policy, ...overrides };
+  // An override given as undefined (an unset test option) keeps the default.
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  const options: EventDeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, policy, ...given };
   const metrics = makeEventMetrics(deps.registry, deps.db);
   const delivery = await startEventDelivery(boss, { ...deps, metrics }, options);
   return {
