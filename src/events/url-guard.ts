@@ -64,9 +64,7 @@ export function urlProblem(raw: string, policy: UrlPolicy): string | null {
   return null;
 }
 
-export class RefusedAddressError extends Error {
-  readonly code = 'event_url_refused';
-}
+export class RefusedAddressError extends Error {}
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,

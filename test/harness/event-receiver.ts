@@ -15,7 +15,7 @@ export interface Received {
 export interface EventReceiver {
   url: string;
   received: Received[];
-  respond: (request: Received, response: ServerResponse, index: number) => void | 'hang';
+  respond: (request: Received, response: ServerResponse, index: number) => 'hang' | undefined;
   /** Resolves once `count` requests have arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
