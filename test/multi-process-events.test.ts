@@ -129,9 +129,9 @@ describe.skipIf(!testPostgresUrl)(`events to the host app across tether processe
     await arrived;
     a.child.kill('SIGKILL');
     a = await spawnTether(env);
-    // The dead process's claim lapses (its 15 s timeout and a margin); the new process's start-up
-    // sweep queued the attempt for then.
-    await r.waitFor(2, 60_000);
+    // The dead process's claim lapses (its 15 s timeout and a 30 s margin); the new process's
+    // start-up sweep queued the attempt for then.
+    await r.waitFor(2, 90_000);
     const [firstTry, secondTry] = r.received;
     expect(secondTry!.headers['webhook-id']).toBe(firstTry!.headers['webhook-id']);
     // The same attempt, made again (it was never answered), then recorded once.
@@ -148,5 +148,5 @@ describe.skipIf(!testPostgresUrl)(`events to the host app across tether processe
     expect(rows).toEqual([{ status: 'succeeded', attempts: 1 }]);
     expect(r.received).toHaveLength(2);
     b = await spawnTether(env);
-  }, 120_000);
+  }, 150_000);
 });

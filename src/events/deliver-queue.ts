@@ -17,7 +17,7 @@ export function deliverJobOptions(timeoutMs: number): Omit<Queue, 'name'> {
   return {
     // A job inserted wakes the workers of every process at commit (LISTEN/NOTIFY on PostgreSQL).
     notify: true,
-    expireInSeconds: Math.ceil(timeoutMs / 1000) + 30,
+    expireInSeconds: Math.ceil(timeoutMs / 1000) + 60,
     retryLimit: 10,
     retryDelay: 5,
     retryBackoff: true,

@@ -60,6 +60,8 @@ export interface EventDeliveryOptions {
   pollingIntervalSeconds: number;
 }
 
+const CLAIM_MARGIN_MS = 30_000;
+
 /** An attempt in flight longer than this marks its endpoint as slow for the share (above). */
 const SLOW_ATTEMPT_MS = 1_000;
 
@@ -138,7 +140,9 @@ export async function startEventDelivery(
       deliveryId: job.deliveryId,
       attempt: job.attempt,
       token: randomUUID(),
-      until: new Date(at.getTime() + options.timeoutMs + 5_000),
+      // Past the attempt's timeout with room to record its answer on a loaded database: only a
+      // worker that died lets it lapse (a lapsed claim is what allows the one duplicate).
+      until: new Date(at.getTime() + options.timeoutMs + CLAIM_MARGIN_MS),
       now: at,
     };
     let claimed = await claimAttempt(db, { ...claim, probe: false }, options.breaker);
