@@ -140,7 +140,12 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       boss,
       { db: database.db, sealer, logger, registry: metrics.registry, now },
       config,
-      { pollingIntervalSeconds: options.jobPollingIntervalSeconds, ...options.events },
+      {
+        pollingIntervalSeconds: options.jobPollingIntervalSeconds,
+        // One embedded connection: fewer attempts in flight keep its queue (and each claim) short.
+        ...(database.kind === 'pglite' ? { concurrency: 2, batchSize: 8 } : {}),
+        ...options.events,
+      },
     );
     rejections = makeRejectionAudit({ db: database.db, logger });
     // Each needs the other: the inbox wakes the workers, and the workers give way to ingest.

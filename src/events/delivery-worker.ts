@@ -128,13 +128,13 @@ export async function startEventDelivery(
       return;
     }
     try {
-      await deliver(job);
+      await deliver(job, slot.sending);
     } finally {
       slot.release();
     }
   }
 
-  async function deliver(job: DeliverJob): Promise<void> {
+  async function deliver(job: DeliverJob, sending: () => void = () => {}): Promise<void> {
     const at = now();
     const claim = {
       deliveryId: job.deliveryId,
@@ -175,6 +175,7 @@ export async function startEventDelivery(
       claimed = await claimAttempt(db, { ...claim, probe: true }, options.breaker);
       if (!claimed) return;
     }
+    sending();
     const answer = await attempt(claimed);
     metrics.attemptSeconds.observe(answer.latencyMs / 1000);
     const done = now();
