@@ -141,8 +141,10 @@ export async function startTether(config: Config, options: StartOptions = {}): P
       { db: database.db, sealer, logger, registry: metrics.registry, now },
       config,
       {
-        pollingIntervalSeconds: options.jobPollingIntervalSeconds,
-        // One embedded connection: fewer attempts in flight keep its queue (and each claim) short.
+        // PGlite has no LISTEN/NOTIFY: a new event waits for the next poll, so poll often. One
+        // embedded connection: fewer attempts in flight keep its queue (and each claim) short.
+        pollingIntervalSeconds:
+          options.jobPollingIntervalSeconds ?? (database.kind === 'pglite' ? 0.5 : undefined),
         ...(database.kind === 'pglite' ? { concurrency: 2, batchSize: 8 } : {}),
         ...options.events,
       },
