@@ -13,6 +13,7 @@ import type { TokenService } from './connections/token-service.ts';
 import type { Sealer } from './crypto/seal.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { Database } from './db/client.ts';
+import type { Events } from './events/index.ts';
 import { auditRoutes } from './http/audit-routes.ts';
 import { requireApiKey } from './http/auth.ts';
 import { makeAuthFailureLimiter } from './http/auth-failure-limiter.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   metrics: Metrics;
   inbox: InboxWriter;
   rejections: RejectionAudit;
+  /** Events to the host app (absent: the event subscription routes are not mounted). */
+  events?: Pick<Events, 'routes'>;
   /** Sync runs (absent: the sync control routes are not mounted). */
   syncs?: SyncEngine;
   publicUrl: string;
@@ -88,6 +91,7 @@ function apiRoutes(deps: AppDeps): RouteMount[] {
     (v1) => v1.register(domainRoutes, { db }),
     (v1) => v1.register(recordsRoutes, { db, hasModel: providerHasModel }),
     (v1) => v1.register(syncRunRoutes, { db }),
+    ...(deps.events ? [(v1: FastifyInstance) => v1.register(deps.events!.routes)] : []),
     ...(deps.syncs
       ? [
           (v1: FastifyInstance) =>

@@ -11,6 +11,8 @@ import { type Database, type Db, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import type { EventDeliveryOptions } from './events/delivery-worker.ts';
+import { type Events, startEvents } from './events/index.ts';
 import { idleSocketTimeoutMs } from './http/server-limits.ts';
 import { seedRemoteSandbox } from './integrations/seed-remote-sandbox.ts';
 import { seedSandboxIntegrations } from './integrations/seed-sandbox.ts';
@@ -60,6 +62,8 @@ export interface Tether {
   gmailWatches: Awaited<ReturnType<typeof startGmailWatchRenewal>>;
   /** Runs one look at the sync schedule now (the cron job runs it every minute). */
   syncSchedule: { tick: () => Promise<number> };
+  /** Events to the host app: the delivery worker (its repair sweep can be run now). */
+  events: Events;
   logger: Logger;
   apiKey: string;
   /** Where it listens, e.g. http://127.0.0.1:3000 (empty when not listening). */
@@ -79,6 +83,8 @@ export interface StartOptions {
   syncScheduleCron?: boolean;
   /** tether's clock (`runtime.now()`: token expiry, the sync schedule); tests move it. */
   now?: () => Date;
+  /** Event delivery settings (tests shorten the retry schedule and the timeout). */
+  events?: Partial<EventDeliveryOptions>;
   /** Called with the generated secrets' news, so `serve` can tell the person. */
   onGeneratedSecrets?: (news: { apiKey?: string; encryptionKey: boolean }) => void;
 }
@@ -188,6 +194,19 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
   const runtime = makeProviderRuntime({ timeoutMs: config.providerTimeoutMs, now: options.now });
   const metrics = makeMetrics();
   registerStateMetrics(metrics.registry, { db, boss });
+  const events = await startEvents(
+    boss,
+    { db, sealer, logger, registry: metrics.registry, now: runtime.now },
+    config,
+    {
+      // PGlite has no LISTEN/NOTIFY: a new event waits for the next poll, so poll often. One
+      // embedded connection: fewer attempts in flight keep its queue (and each claim) short.
+      pollingIntervalSeconds:
+        options.jobPollingIntervalSeconds ?? (database.kind === 'pglite' ? 0.5 : undefined),
+      ...(database.kind === 'pglite' ? { concurrency: 2, batchSize: 8 } : {}),
+      ...options.events,
+    },
+  );
   // Connections' reads and writes, with the access-token cache that notifications keep coherent.
   const { store: connections, changes: connectionChanges } = await openConnectionStore({
     database,
@@ -228,6 +247,7 @@ async function startCapabilities(config: Config, options: StartOptions, core: Co
     connections,
     connectionChanges,
     tokens,
+    events,
     keepAlive,
     retention,
     metrics,

@@ -14,6 +14,7 @@ import {
 } from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError, type ConnectOutcomeCode } from '../errors.ts';
+import { emitConnectionEvent } from '../events/state-events.ts';
 import { makeId } from '../ids.ts';
 import { isOAuthProvider } from '../integrations/integration-schema.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
@@ -432,6 +433,8 @@ async function storeConnection(
         .set({ ...fields, credentialsVersion: sql`${connections.credentialsVersion} + 1` })
         .where(and(eq(connections.id, id), movableBy('connected')))
         .returning();
+      if (existing.status !== 'connected')
+        await emitConnectionEvent(tx, 'connection.recovered', updated!, 'reconnected');
       return { connection: updated!, reconnected: true };
     }
     const [inserted] = await tx
@@ -445,6 +448,7 @@ async function storeConnection(
         ...fields,
       })
       .returning();
+    await emitConnectionEvent(tx, 'connection.created', inserted!);
     return { connection: inserted!, reconnected: false };
   });
 }

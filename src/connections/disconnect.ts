@@ -3,6 +3,7 @@ import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import { type ConnectionRow, connections } from '../db/schema.ts';
+import { emitConnectionEvent } from '../events/state-events.ts';
 import { getIntegrationRow, integrationContext } from '../integrations/integration-store.ts';
 import type { Logger } from '../logger.ts';
 import { getProvider } from '../providers/index.ts';
@@ -50,7 +51,7 @@ export async function disconnect(
         updatedAt: new Date(),
       })
       .where(and(eq(connections.id, row.id), movableBy('disconnected')))
-      .returning({ id: connections.id });
+      .returning();
     // Zero rows: a concurrent disconnect got there first; it wrote the audit entry.
     if (!written) return;
     await recordAudit(tx, {
@@ -60,6 +61,7 @@ export async function disconnect(
       subjectId: row.id,
       metadata: { provider: provider.name, revokedAtProvider: revoked },
     });
+    await emitConnectionEvent(tx, 'connection.disconnected', written);
   });
   return { revoked };
 }

@@ -3,6 +3,7 @@ import { recordAudit } from '../audit/audit-log.ts';
 import type { Db } from '../db/client.ts';
 import { connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import { emitConnectionEvent } from '../events/state-events.ts';
 import { movableBy, statusAfter } from './connection-status.ts';
 
 /**
@@ -43,7 +44,7 @@ export async function markGrantLost(
         updatedAt: input.now,
       })
       .where(and(eq(connections.id, input.connectionId), movableBy('grantLost'), guard))
-      .returning({ id: connections.id });
+      .returning();
     if (!row) return false;
     await recordAudit(tx, {
       actor: 'tether',
@@ -52,6 +53,7 @@ export async function markGrantLost(
       subjectId: input.connectionId,
       metadata: { provider: input.provider, reason: input.reason },
     });
+    await emitConnectionEvent(tx, 'connection.reauthorization_required', row, input.reason);
     return true;
   });
   return written ? grantLostError(input.displayName, input.reason) : null;

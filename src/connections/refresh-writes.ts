@@ -10,6 +10,7 @@ import {
   type LastError,
 } from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
+import { emitConnectionEvent } from '../events/state-events.ts';
 import type { ProviderDefinition, TokenSet } from '../providers/provider.ts';
 import { movableBy, statusAfter } from './connection-status.ts';
 import { type Credentials, sealCredentials } from './credentials.ts';
@@ -88,6 +89,7 @@ export async function writeRefreshed(
         action: 'connection.recovered',
         metadata: { provider: provider.name, afterFailures: row.failureCount },
       });
+      await emitConnectionEvent(tx, 'connection.recovered', { ...row, status: 'connected', updatedAt: now });
     }
     return { credentials, expiresAt };
   });
@@ -131,6 +133,12 @@ export async function writeRefreshFailure(
         action: 'connection.degraded',
         metadata: { provider: provider.name, reason: lastError.code },
       });
+      await emitConnectionEvent(
+        tx,
+        'connection.degraded',
+        { ...row, status: 'degraded', updatedAt: now },
+        lastError.code,
+      );
     }
     if (input.misconfigured) {
       const code = input.providerCode;

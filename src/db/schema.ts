@@ -230,3 +230,48 @@ export const syncSchedules = pgTable(
   (t) => [primaryKey({ columns: [t.connectionId, t.syncName] })],
 );
 export type SyncScheduleRow = typeof syncSchedules.$inferSelect;
+export const eventSubscriptions = pgTable('event_subscriptions', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  events: jsonb('events').$type<string[]>().notNull(),
+  description: text('description'),
+  enabled: boolean('enabled').notNull().default(true),
+  disabledReason: text('disabled_reason'),
+  secretsSealed: text('secrets_sealed').notNull(),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  failingSince: timestamp('failing_since', { withTimezone: true }),
+  breakerOpenUntil: timestamp('breaker_open_until', { withTimezone: true }),
+  lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+export type EventSubscriptionRow = typeof eventSubscriptions.$inferSelect;
+
+export const outboundEvents = pgTable('outbound_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+});
+
+export type EventDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export const eventDeliveries = pgTable('event_deliveries', {
+  id: text('id').primaryKey(),
+  eventId: text('event_id').notNull(),
+  subscriptionId: text('subscription_id').notNull(),
+  eventType: text('event_type').notNull(),
+  status: text('status').$type<EventDeliveryStatus>().notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  claimToken: text('claim_token'),
+  claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+  lastResponseStatus: integer('last_response_status'),
+  lastLatencyMs: integer('last_latency_ms'),
+  lastResponseBody: text('last_response_body'),
+  lastError: text('last_error'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+export type EventDeliveryRow = typeof eventDeliveries.$inferSelect;

@@ -16,6 +16,7 @@ export const sealContext = {
   connectionCredentials: (id: string) => `connections.credentials:${id}`,
   connectionPreviousRefreshToken: (id: string) => `connections.previous_refresh_token:${id}`,
   connectSessionCodeVerifier: (id: string) => `connect_sessions.code_verifier:${id}`,
+  eventSubscriptionSecrets: (id: string) => `event_subscriptions.secrets:${id}`,
 } as const;
 
 export const sealedColumns: SealedColumn[] = [
@@ -48,5 +49,11 @@ export const sealedColumns: SealedColumn[] = [
     idColumn: 'id',
     column: 'code_verifier_sealed',
     context: sealContext.connectSessionCodeVerifier,
+  },
+  {
+    table: 'event_subscriptions',
+    idColumn: 'id',
+    column: 'secrets_sealed',
+    context: sealContext.eventSubscriptionSecrets,
   },
 ];

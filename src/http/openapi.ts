@@ -21,6 +21,10 @@ const TAGS = [
     name: 'syncs',
     description: 'Provider data copied in by syncs (schedules, runs, failed records), read in change order',
   },
+  {
+    name: 'event-subscriptions',
+    description: 'Events to the host app: its endpoints, signed deliveries, retries (docs/events.md)',
+  },
   { name: 'audit', description: 'Every state change, newest first' },
   { name: 'connect', description: 'What an end user’s browser visits to connect an account (no API key)' },
   { name: 'webhooks', description: 'Where providers deliver webhooks (no API key: each is verified)' },

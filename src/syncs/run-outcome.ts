@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.ts';
+import { emitSyncFinished } from '../events/state-events.ts';
 import type { Logger } from '../logger.ts';
 import { type FinalStatus, finishRun, type RunError, type SyncRunRow } from './run-store.ts';
 
@@ -13,7 +14,11 @@ export async function commitRunOutcome(
   run: { id: string; owner: string },
   outcome: { status: FinalStatus; error: RunError | null },
 ): Promise<SyncRunRow | undefined> {
-  const finished = await db.transaction(async (tx) => finishRun(tx, run.id, run.owner, outcome));
+  const finished = await db.transaction(async (tx) => {
+    const row = await finishRun(tx, run.id, run.owner, outcome);
+    if (row) await emitSyncFinished(tx, row);
+    return row;
+  });
   if (!finished) {
     logger.warn({ runId: run.id }, 'sync run was taken over before it finished; outcome not recorded');
     return undefined;

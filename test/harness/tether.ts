@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.ts';
 import { makeLogger } from '../../src/logger.ts';
-import { startTether, type Tether } from '../../src/runtime.ts';
+import { type StartOptions, startTether, type Tether } from '../../src/runtime.ts';
 import { makeTestDatabase, type TestDatabase } from './database.ts';
 
 /** Captured JSON log lines, so tests can assert on what was (not) logged. */
@@ -37,6 +37,8 @@ export interface TestTetherOptions {
    * the cron starts in the background would change what a test counts; call syncSchedule.tick()).
    */
   syncScheduleCron?: boolean;
+  /** tether's clock and event delivery settings. */
+  start?: Pick<StartOptions, 'now' | 'events'>;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function startTestTether(options: TestTetherOptions = {}): Promise<
     publicPlugins: options.publicPlugins,
     now: options.now,
     syncScheduleCron: options.syncScheduleCron ?? false,
+    ...options.start,
   });
   return {
     ...tether,

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { signatureRequests } from '../../db/schema.ts';
+import { emitSignatureRequestUpdated } from '../../events/state-events.ts';
 import { type EffectResult, ignored, parsePayload, type WebhookEffectInput } from './types.ts';
 
 /**
@@ -102,7 +103,17 @@ export async function applyDocusignEvent(tx: Db, event: WebhookEffectInput): Pro
     })
     .returning({ status: signatureRequests.status });
 
-  if (row) return { effect: 'applied', detail: `envelope ${envelopeId} is ${row.status}` };
+  if (row) {
+    await emitSignatureRequestUpdated(tx, {
+      envelopeId,
+      integrationKey: event.integrationKey,
+      accountId: accountId ?? null,
+      status: row.status,
+      statusRank: ENVELOPE_STATUS_RANK[status],
+      statusChangedAt: changedAt,
+    });
+    return { effect: 'applied', detail: `envelope ${envelopeId} is ${row.status}` };
+  }
   const [current] = await tx
     .select({ status: signatureRequests.status })
     .from(signatureRequests)

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { type Db, runStatement, statement } from '../../db/client.ts';
 import { payments } from '../../db/schema.ts';
+import { emitPaymentUpdated } from '../../events/state-events.ts';
 import { makeId } from '../../ids.ts';
 import { DISPUTE_STATUS_RANK, type PaymentStatus, paymentStatusRank } from './payment-status.ts';
 import type { EffectResult } from './types.ts';
@@ -55,7 +56,7 @@ const UPSERT = statement(`
     or excluded.refunded_amount > payments.refunded_amount
     or ${INCOMING_DISPUTE} > ${CURRENT_DISPUTE}
     or ${blank('amount')} or ${blank('currency')} or ${blank('customer')}
-  returning status, dispute_status`);
+  returning status, status_rank, dispute_status, refunded_amount`);
 
 /**
  * Records evidence about a payment in ONE statement, so it stays forward-only with any number of
@@ -69,7 +70,12 @@ const UPSERT = statement(`
  * amount can change before it is paid); without one they only fill blanks.
  */
 export async function recordPayment(tx: Db, evidence: PaymentEvidence): Promise<EffectResult> {
-  const rows = await runStatement<{ status: string; dispute_status: string | null }>(tx, UPSERT, [
+  const rows = await runStatement<{
+    status: string;
+    status_rank: number;
+    dispute_status: string | null;
+    refunded_amount: string | number | null;
+  }>(tx, UPSERT, [
     makeId('pay'),
     evidence.provider,
     evidence.integrationKey,
@@ -87,6 +93,16 @@ export async function recordPayment(tx: Db, evidence: PaymentEvidence): Promise<
   const name = `${evidence.provider} payment ${evidence.objectId}`;
   const [row] = rows;
   if (row) {
+    await emitPaymentUpdated(tx, {
+      provider: evidence.provider,
+      integrationKey: evidence.integrationKey,
+      objectId: evidence.objectId,
+      status: row.status,
+      statusRank: row.status_rank,
+      disputeStatus: row.dispute_status,
+      refundedAmount: row.refunded_amount,
+      sourceEventId: evidence.eventId,
+    });
     const dispute = row.dispute_status ? ` (dispute ${row.dispute_status})` : '';
     return { effect: 'applied', detail: `${name} is ${row.status}${dispute}` };
   }

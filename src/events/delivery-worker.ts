@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../audit/audit-log.ts';
+import type { Sealer } from '../crypto/seal.ts';
+import type { Db } from '../db/client.ts';
+import { jobsIn, type PgBoss } from '../jobs/boss.ts';
+import type { Logger } from '../logger.ts';
+import { DELIVER_QUEUE, type DeliverJob, deliverJobOptions } from './deliver-queue.ts';
+import {
+  type BreakerSettings,
+  type ClaimedDelivery,
+  claimAttempt,
+  countFailure,
+  disableSubscription,
+  failForDisabled,
+  noteDeferred,
+  readGate,
+  recordFailedAttempt,
+  recordSuccess,
+  takeProbe,
+} from './delivery-store.ts';
+import { captureDeliveryJobInsert } from './emit.ts';
+import { makeEndpointShare } from './endpoint-share.ts';
+import type { EventMetrics } from './event-metrics.ts';
+import { startRepairSweep } from './repair-sweep.ts';
+import { nextDelayMs, SVIX_SCHEDULE_MS } from './retry-schedule.ts';
+import { type AttemptAnswer, sendAttempt } from './send-attempt.ts';
+import { signedHeaders } from './signature.ts';
+import { openSecrets, signingSecrets } from './subscription-secrets.ts';
+import type { UrlPolicy } from './url-guard.ts';
+
+/**
+ * The delivery worker: one pg-boss job per attempt (`events.deliver`, data {deliveryId, attempt}).
+ * A job claims its attempt (delivery-store.ts), sends it, and records the answer; a failed attempt
+ * queues the next one with `startAfter` in the same transaction as the failure, so a retry is
+ * never lost between the two.
+ *
+ * Capacity: `concurrency` workers per process, each delivering a batch of jobs concurrently, and
+ * at most `perSubscriptionConcurrency` attempts in flight to one subscription (endpoint-share.ts):
+ * a job of a slow endpoint over that share is put back for later without an attempt, so the slow
+ * endpoint holds at most its share of the workers for its timeout while the others keep
+ * delivering. (pg-boss's group limits would count a batch's slots until the whole batch ends,
+ * tying a fast endpoint's share to a slow batch-mate.) A dead endpoint is cut off by its circuit breaker:
+ * after `breaker.threshold` failures in a row its jobs wait, without spending an attempt, until the
+ * breaker lets one probe through.
+ */
+
+export interface EventDeliveryOptions {
+  /** The waits before attempts 1..n (Svix's by default). */
+  schedule: readonly number[];
+  timeoutMs: number;
+  /** Workers per process, each taking up to `batchSize` jobs at a time. */
+  concurrency: number;
+  batchSize: number;
+  /** Attempts in flight to one subscription, per process. */
+  perSubscriptionConcurrency: number;
+  breaker: BreakerSettings;
+  /** A subscription failing this long without one success is disabled. */
+  disableAfterMs: number;
+  policy: UrlPolicy;
+  pollingIntervalSeconds: number;
+}
+
+const CLAIM_MARGIN_MS = 30_000;
+
+/** An attempt in flight longer than this marks its endpoint as slow for the share (above). */
+const SLOW_ATTEMPT_MS = 1_000;
+
+export const DEFAULT_DELIVERY_OPTIONS: Omit<EventDeliveryOptions, 'policy'> = {
+  schedule: SVIX_SCHEDULE_MS,
+  timeoutMs: 15_000,
+  concurrency: 8,
+  batchSize: 16,
+  perSubscriptionConcurrency: 4,
+  breaker: { threshold: 5, openMs: 30_000, maxOpenMs: 10 * 60_000 },
+  disableAfterMs: 5 * 24 * 3_600_000,
+  pollingIntervalSeconds: 2,
+};
+
+export interface EventDeliveryDeps {
+  db: Db;
+  sealer: Sealer;
+  logger: Logger;
+  metrics: EventMetrics;
+  now: () => Date;
+}
+
+export interface EventDelivery {
+  /** Queues one more attempt of a delivery (retry and recover go through it), in `tx`. */
+  queueAttempt(tx: Db, job: DeliverJob & { subscriptionId: string }, startAfter?: Date): Promise<void>;
+  /** Runs one repair sweep now. */
+  sweep(): Promise<number>;
+}
+
+export async function startEventDelivery(
+  boss: PgBoss,
+  deps: EventDeliveryDeps,
+  options: EventDeliveryOptions,
+): Promise<EventDelivery> {
+  const { db, logger, metrics, now } = deps;
+  await boss.createQueue(DELIVER_QUEUE, deliverJobOptions(options.timeoutMs));
+  if (!(await captureDeliveryJobInsert(boss, DELIVER_QUEUE)))
+    logger.warn('pg-boss job insert not capturable: new events wait for the repair sweep');
+
+  async function queueAttempt(tx: Db, job: DeliverJob & { subscriptionId: string }, startAfter?: Date) {
+    const data: DeliverJob = { deliveryId: job.deliveryId, attempt: job.attempt };
+    await boss.send(DELIVER_QUEUE, data, {
+      group: { id: job.subscriptionId },
+      ...(startAfter ? { startAfter } : {}),
+      db: jobsIn(tx),
+    });
+  }
+
+  /** The moment `runtimeAt` (tether's clock) falls, as a real time for pg-boss. */
+  const realTime = (runtimeAt: Date) =>
+    new Date(Date.now() + Math.max(0, runtimeAt.getTime() - now().getTime()));
+
+  const share = makeEndpointShare(options.perSubscriptionConcurrency, SLOW_ATTEMPT_MS);
+
+  /** Runs `deliver` within the subscription's share of this process, or puts the job back. */
+  async function deliverWithinShare(job: DeliverJob, subscriptionId: string | null | undefined) {
+    if (!subscriptionId) return deliver(job);
+    const slot = await share.acquire(subscriptionId);
+    if (slot === 'busy') {
+      // The endpoint is slow and its share is taken: back in about half a timeout.
+      const wait = Math.min(options.timeoutMs / 2 + Math.random() * (options.timeoutMs / 2), 10_000);
+      await db.transaction((tx) => queueAttempt(tx, { ...job, subscriptionId }, new Date(Date.now() + wait)));
+      metrics.deliveries.inc({ outcome: 'deferred' });
+      return;
+    }
+    try {
+      await deliver(job, slot.sending);
+    } finally {
+      slot.release();
+    }
+  }
+
+  async function deliver(job: DeliverJob, sending: () => void = () => {}): Promise<void> {
+    const at = now();
+    const claim = {
+      deliveryId: job.deliveryId,
+      attempt: job.attempt,
+      token: randomUUID(),
+      // Past the attempt's timeout with room to record its answer on a loaded database: only a
+      // worker that died lets it lapse (a lapsed claim is what allows the one duplicate).
+      until: new Date(at.getTime() + options.timeoutMs + CLAIM_MARGIN_MS),
+      now: at,
+    };
+    let claimed = await claimAttempt(db, { ...claim, probe: false }, options.breaker);
+    if (!claimed) {
+      const gate = await readGate(db, job.deliveryId);
+      if (gate?.status !== 'pending' || gate.claim_token !== null) return;
+      if (gate.attempts !== job.attempt - 1) return; // a duplicate job for an attempt already made
+      if (!gate.enabled) {
+        await failForDisabled(db, job.deliveryId, at);
+        return;
+      }
+      const openUntil = gate.breaker_open_until ? new Date(gate.breaker_open_until) : null;
+      const open = openUntil !== null && openUntil.getTime() > at.getTime();
+      const probe =
+        !open &&
+        gate.consecutive_failures >= options.breaker.threshold &&
+        (await takeProbe(db, gate.subscription_id, at, options.timeoutMs + 1_000, options.breaker.threshold));
+      if (!probe) {
+        // Breaker open, or another worker is probing: wait for it without spending an attempt.
+        const until = new Date(
+          Math.max(openUntil?.getTime() ?? 0, at.getTime() + 1_000) + Math.random() * 1_000,
+        );
+        await db.transaction(async (tx) => {
+          await noteDeferred(tx, job.deliveryId, until);
+          await queueAttempt(tx, { ...job, subscriptionId: gate.subscription_id }, realTime(until));
+        });
+        metrics.deliveries.inc({ outcome: 'deferred' });
+        return;
+      }
+      claimed = await claimAttempt(db, { ...claim, probe: true }, options.breaker);
+      if (!claimed) return;
+    }
+    sending();
+    const answer = await attempt(claimed);
+    metrics.attemptSeconds.observe(answer.latencyMs / 1000);
+    const done = now();
+    if (answer.status !== null && answer.status >= 200 && answer.status < 300) {
+      await recordSuccess(db, { deliveryId: claimed.id, token: claim.token, now: done, answer });
+      metrics.deliveries.inc({ outcome: 'succeeded' });
+      return;
+    }
+    await recordFailure(claimed, claim.token, answer, done);
+  }
+
+  async function attempt(delivery: ClaimedDelivery): Promise<AttemptAnswer> {
+    const secrets = signingSecrets(
+      openSecrets(deps.sealer, delivery.subscription_id, delivery.secrets_sealed),
+      now(),
+    );
+    const body = JSON.stringify({
+      id: delivery.event_id,
+      type: delivery.type,
+      timestamp: new Date(delivery.occurred_at).toISOString(),
+      data: delivery.data,
+    });
+    // webhook-timestamp is the wall clock: receivers check it against theirs.
+    const headers = signedHeaders(secrets, delivery.event_id, Math.floor(Date.now() / 1000), body);
+    return sendAttempt(delivery.url, headers, body, { timeoutMs: options.timeoutMs, policy: options.policy });
+  }
+
+  async function recordFailure(delivery: ClaimedDelivery, token: string, answer: AttemptAnswer, at: Date) {
+    const gone = answer.status === 410;
+    const delay = gone ? null : nextDelayMs(options.schedule, delivery.attempts);
+    const nextAt = delay === null ? null : new Date(at.getTime() + delay);
+    const error = answer.error ?? `HTTP ${answer.status}`;
+    await db.transaction(async (tx) => {
+      const held = await recordFailedAttempt(tx, {
+        deliveryId: delivery.id,
+        token,
+        now: at,
+        answer: { ...answer, error },
+        nextAt,
+      });
+      if (!held) return;
+      if (nextAt)
+        await queueAttempt(
+          tx,
+          {
+            deliveryId: delivery.id,
+            attempt: delivery.attempts + 1,
+            subscriptionId: delivery.subscription_id,
+          },
+          realTime(nextAt),
+        );
+      const streak = await countFailure(tx, delivery.subscription_id, at, options.breaker);
+      const failingMs = streak ? at.getTime() - new Date(streak.failing_since).getTime() : 0;
+      const reason = gone ? 'gone' : failingMs >= options.disableAfterMs ? 'failing_for_5_days' : null;
+      if (reason && (await disableSubscription(tx, delivery.subscription_id, reason, at))) {
+        await recordAudit(tx, {
+          actor: 'tether',
+          action: 'event_subscription.disabled',
+          subjectType: 'event_subscription',
+          subjectId: delivery.subscription_id,
+          metadata: { reason, deliveryId: delivery.id, lastResponseStatus: answer.status },
+        });
+        logger.warn({ subscriptionId: delivery.subscription_id, reason }, 'event subscription disabled');
+      }
+    });
+    metrics.deliveries.inc({ outcome: nextAt ? 'retrying' : 'failed' });
+  }
+
+  // `concurrency` workers, each delivering a batch of jobs concurrently and fetching again at once
+  // while batches come back full; new jobs wake the workers of every process (pg-boss's NOTIFY).
+  await boss.work<DeliverJob>(
+    DELIVER_QUEUE,
+    {
+      pollingIntervalSeconds: options.pollingIntervalSeconds,
+      // NOTIFY wakes workers for jobs due now; a retry due later is found by this poll, which must
+      // not be pg-boss's 30 s backstop (a 5 s retry would wait half a minute).
+      notifyPollingIntervalSeconds: options.pollingIntervalSeconds,
+      localConcurrency: options.concurrency,
+      batchSize: options.batchSize,
+      burstWhenBatchFull: true,
+      perJobResults: true,
+    },
+    async (jobs) =>
+      Promise.all(
+        jobs.map(async (job) => {
+          try {
+            await deliverWithinShare(job.data, job.groupId);
+            return { id: job.id, status: 'completed' as const };
+          } catch (error) {
+            // The database failed us mid-way: pg-boss retries the job; its claim guards the attempt.
+            logger.error({ err: error, deliveryId: job.data.deliveryId }, 'event delivery job failed');
+            return { id: job.id, status: 'failed' as const };
+          }
+        }),
+      ),
+  );
+
+  const sweep = await startRepairSweep(boss, { db, logger, now }, { queueAttempt });
+  return { queueAttempt, sweep };
+}

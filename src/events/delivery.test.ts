@@ -1,0 +1,355 @@
+import { sql } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EventReceiver, startEventReceiver } from '../../test/harness/event-receiver.ts';
+import { startTestTether, type TestTether } from '../../test/harness/tether.ts';
+import { rowsOf } from '../db/client.ts';
+import { recordPayment } from '../webhooks/effects/payment-store.ts';
+import { emitEvent } from './emit.ts';
+
+const FAST_SCHEDULE = [0, 150, 150, 150, 150, 150, 150, 150];
+const DAY = 24 * 3_600_000;
+const BREAKER = { threshold: 12, openMs: 1_000, maxOpenMs: 1_000 };
+
+describe('event delivery to the host app', () => {
+  let tether: TestTether;
+  let offsetMs = 0;
+  const receivers: EventReceiver[] = [];
+
+  beforeAll(async () => {
+    tether = await startTestTether({
+      start: {
+        now: () => new Date(Date.now() + offsetMs),
+        events: {
+          schedule: FAST_SCHEDULE,
+          timeoutMs: 4_000,
+          concurrency: 4,
+          batchSize: 8,
+          perSubscriptionConcurrency: 2,
+          breaker: BREAKER,
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    if (process.env.DEBUG_LOGS)
+      console.log(
+        tether.logs.lines
+          .filter((l) => /"level":(40|50)/.test(l))
+          .slice(0, 8)
+          .join('\n'),
+      );
+    await tether?.close();
+  });
+  afterEach(async () => {
+    offsetMs = 0;
+    const list = await api('GET', '/v1/event-subscriptions?limit=500');
+    for (const sub of list.json().items as { id: string }[])
+      await api('DELETE', `/v1/event-subscriptions/${sub.id}`);
+    while (receivers.length) await receivers.pop()!.close();
+  });
+
+  function api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) {
+    return tether.app.inject({ method, url, headers: tether.auth, ...(payload ? { payload } : {}) });
+  }
+
+  async function receiver() {
+    const r = await startEventReceiver();
+    receivers.push(r);
+    return r;
+  }
+
+  async function subscribe(url: string, events: string[] = ['*']) {
+    const created = await api('POST', '/v1/event-subscriptions', { url, events });
+    expect(created.statusCode).toBe(201);
+    return created.json() as { id: string; secret: string; enabled: boolean };
+  }
+
+  const emit = (data: Record<string, unknown> = {}) =>
+    tether.database.db.transaction((tx) => emitEvent(tx, { type: 'sync.completed', data }));
+
+  async function until<T>(
+    read: () => Promise<T>,
+    done: (value: T) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`gave up waiting: ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const headersOf = (r: { headers: Record<string, unknown> }) => ({
+    'webhook-id': String(r.headers['webhook-id']),
+    'webhook-timestamp': String(r.headers['webhook-timestamp']),
+    'webhook-signature': String(r.headers['webhook-signature']),
+  });
+
+  it('signs deliveries so the standardwebhooks package verifies them, during a secret rotation too', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r.url);
+    expect(sub.secret).toMatch(/^whsec_/);
+    const eventId = await emit({ n: 1 });
+    const [first] = await r.waitFor(1);
+    const payload = new Webhook(sub.secret).verify(first!.body, headersOf(first!)) as Record<string, unknown>;
+    expect(payload).toMatchObject({ id: eventId, type: 'sync.completed', data: { n: 1 } });
+    expect(first!.headers['webhook-id']).toBe(eventId);
+
+    const rotated = await api('POST', `/v1/event-subscriptions/${sub.id}/rotate-secret`);
+    expect(rotated.statusCode).toBe(200);
+    const newSecret = rotated.json().secret as string;
+    expect(newSecret).not.toBe(sub.secret);
+    await emit({ n: 2 });
+    const [, second] = await r.waitFor(2);
+    expect(String(second!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    // Both the consumer still on the old secret and the one already on the new one accept it.
+    expect(new Webhook(newSecret).verify(second!.body, headersOf(second!))).toMatchObject({ data: { n: 2 } });
+    expect(new Webhook(sub.secret).verify(second!.body, headersOf(second!))).toMatchObject({
+      data: { n: 2 },
+    });
+
+    offsetMs = 25 * 3_600_000; // the 24 hours of overlap are over
+    await emit({ n: 3 });
+    const [, , third] = await r.waitFor(3);
+    expect(new Webhook(newSecret).verify(third!.body, headersOf(third!))).toMatchObject({ data: { n: 3 } });
+    expect(() => new Webhook(sub.secret).verify(third!.body, headersOf(third!))).toThrow();
+    // A forged body fails against either secret.
+    expect(() => new Webhook(newSecret).verify(third!.body.replace('3', '4'), headersOf(third!))).toThrow();
+
+    const listed = await api('GET', '/v1/event-subscriptions');
+    expect(listed.body).not.toContain(sub.secret);
+    expect(listed.body).not.toContain(newSecret);
+    const [stored] = rowsOf<{ secrets_sealed: string }>(
+      await tether.database.db.execute(
+        sql`select secrets_sealed from event_subscriptions where id = ${sub.id}`,
+      ),
+    );
+    expect(stored!.secrets_sealed).not.toContain(newSecret.slice(6, 20));
+  });
+
+  it('sends each attempt of a failing endpoint with the same webhook-id, once per attempt, until it succeeds', async () => {
+    const r = await receiver();
+    r.respond = (_request, response, index) => {
+      response.statusCode = index < 3 ? 500 : 200;
+      response.end(index < 3 ? 'not yet' : 'ok');
+    };
+    const sub = await subscribe(r.url);
+    const eventId = await emit();
+    const got = await r.waitFor(4);
+    expect(got.map((g) => g.headers['webhook-id'])).toEqual([eventId, eventId, eventId, eventId]);
+    await sleep(800);
+    expect(r.received).toHaveLength(4);
+    const deliveries = await api('GET', `/v1/event-subscriptions/${sub.id}/deliveries`);
+    expect(deliveries.statusCode).toBe(200);
+    const [delivery] = deliveries.json().items;
+    expect(delivery).toMatchObject({
+      eventId,
+      eventType: 'sync.completed',
+      status: 'succeeded',
+      attempts: 4,
+      lastResponseStatus: 200,
+      lastResponseBody: 'ok',
+      nextAttemptAt: null,
+    });
+    expect(delivery.lastLatencyMs).toBeGreaterThanOrEqual(0);
+    const filtered = await api('GET', `/v1/event-subscriptions/${sub.id}/deliveries?status=failed`);
+    expect(filtered.json().items).toEqual([]);
+    expect((await api('GET', `/v1/event-subscriptions/${sub.id}/deliveries?cursor=nope`)).statusCode).toBe(
+      400,
+    );
+  });
+
+  it('gives up after the last attempt, then sends again on a manual retry and on recover', async () => {
+    const r = await receiver();
+    let healthy = false;
+    r.respond = (_request, response) => {
+      response.statusCode = healthy ? 204 : 503;
+      response.end('x'.repeat(5000));
+    };
+    const sub = await subscribe(r.url);
+    const failedOnes = () => api('GET', `/v1/event-subscriptions/${sub.id}/deliveries?status=failed`);
+    const since = new Date(Date.now() - 1000).toISOString();
+    await emit({ n: 1 });
+    const failed = await until(failedOnes, (res) => res.json().items.length === 1);
+    const [one] = failed.json().items;
+    expect(one).toMatchObject({ status: 'failed', attempts: FAST_SCHEDULE.length, lastResponseStatus: 503 });
+    expect(one.lastResponseBody).toHaveLength(1024);
+    expect(r.received).toHaveLength(FAST_SCHEDULE.length);
+
+    healthy = true;
+    const retried = await api('POST', `/v1/event-deliveries/${one.id}/retry`);
+    expect(retried.statusCode).toBe(202);
+    await r.waitFor(FAST_SCHEDULE.length + 1);
+    await until(failedOnes, (res) => res.json().items.length === 0);
+
+    healthy = false;
+    await emit({ n: 2 });
+    await until(failedOnes, (res) => res.json().items.length === 1);
+    healthy = true;
+    const recovered = await api('POST', `/v1/event-subscriptions/${sub.id}/recover`, { since });
+    expect(recovered.statusCode).toBe(202);
+    expect(recovered.json()).toEqual({ recovered: 1 });
+    await r.waitFor(2 * FAST_SCHEDULE.length + 2);
+    await until(
+      () => api('GET', `/v1/event-subscriptions/${sub.id}/deliveries?status=succeeded`),
+      (res) => res.json().items.length === 2,
+    );
+    expect((await api('POST', '/v1/event-deliveries/evd_missing/retry')).statusCode).toBe(404);
+  });
+
+  it("opens a dead endpoint's circuit breaker: its deliveries wait without spending attempts, then one probe lets them through", async () => {
+    const r = await receiver();
+    let healthy = false;
+    r.respond = (_request, response) => {
+      response.statusCode = healthy ? 204 : 500;
+      response.end();
+    };
+    const sub = await subscribe(r.url);
+    for (let i = 0; i < 30; i++) await emit({ i });
+    await r.waitFor(BREAKER.threshold);
+    await sleep(400);
+    // Open: the 30 deliveries (each with attempts left) stopped after the threshold's failures.
+    const whileOpen = r.received.length;
+    expect(whileOpen).toBeLessThanOrEqual(BREAKER.threshold + 2);
+    healthy = true;
+    await until(
+      () => api('GET', `/v1/event-subscriptions/${sub.id}/deliveries?status=succeeded&limit=100`),
+      (res) => res.json().items.length === 30,
+      15_000,
+    );
+    const attempts = rowsOf<{ n: number }>(
+      await tether.database.db.execute(
+        sql`select sum(attempts)::int as n from event_deliveries where subscription_id = ${sub.id}`,
+      ),
+    )[0]!.n;
+    // 30 successes plus the failures before the breaker opened (and at most one failed probe).
+    expect(attempts).toBeLessThanOrEqual(30 + BREAKER.threshold + 3);
+    expect(r.received.length).toBe(attempts);
+  });
+
+  it('disables a subscription at once on 410 Gone', async () => {
+    const r = await receiver();
+    r.respond = (_request, response) => {
+      response.statusCode = 410;
+      response.end();
+    };
+    const sub = await subscribe(r.url);
+    await emit();
+    await r.waitFor(1);
+    const disabled = await until(
+      () => api('GET', `/v1/event-subscriptions/${sub.id}`),
+      (res) => res.json().enabled === false,
+    );
+    expect(disabled.json().disabledReason).toBe('gone');
+    await emit();
+    await sleep(600);
+    expect(r.received).toHaveLength(1);
+    const retry = await api('POST', `/v1/event-subscriptions/${sub.id}/recover`, {
+      since: new Date(0).toISOString(),
+    });
+    expect(retry.statusCode).toBe(409);
+    expect(retry.json().error.code).toBe('subscription_disabled');
+
+    const enabled = await api('PATCH', `/v1/event-subscriptions/${sub.id}`, { enabled: true });
+    expect(enabled.json()).toMatchObject({ enabled: true, disabledReason: null });
+  });
+
+  it('disables a subscription failing without a success for 5 days, with an audit entry', async () => {
+    const r = await receiver();
+    r.respond = (_request, response) => {
+      response.statusCode = 500;
+      response.end();
+    };
+    const sub = await subscribe(r.url);
+    await emit();
+    await r.waitFor(1);
+    await sleep(50);
+    expect((await api('GET', `/v1/event-subscriptions/${sub.id}`)).json().enabled).toBe(true);
+    offsetMs = 5 * DAY + 60_000;
+    const disabled = await until(
+      () => api('GET', `/v1/event-subscriptions/${sub.id}`),
+      (res) => res.json().enabled === false,
+    );
+    expect(disabled.json().disabledReason).toBe('failing_for_5_days');
+    const audit = await api('GET', '/v1/audit?action=event_subscription.disabled');
+    expect(audit.json().items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          subjectId: sub.id,
+          metadata: expect.objectContaining({ reason: 'failing_for_5_days' }),
+        }),
+      ]),
+    );
+  });
+
+  it('announces a payment change in its transaction, and nothing for one that rolled back', async () => {
+    const r = await receiver();
+    await subscribe(r.url, ['payment.updated']);
+    const evidence = {
+      provider: 'stripe' as const,
+      integrationKey: 'stripe',
+      objectId: 'pi_rolled_back',
+      status: 'succeeded' as const,
+      amount: 500,
+      currency: 'eur',
+      eventId: 'evt_1',
+    };
+    await expect(
+      tether.database.db.transaction(async (tx) => {
+        await recordPayment(tx, evidence);
+        throw new Error('the rest of the change failed');
+      }),
+    ).rejects.toThrow('the rest of the change failed');
+    await sleep(500);
+    expect(r.received).toHaveLength(0);
+    const [count] = rowsOf<{ n: number }>(
+      await tether.database.db.execute(
+        sql`select count(*)::int as n from outbound_events where data->>'paymentId' = 'pi_rolled_back'`,
+      ),
+    );
+    expect(count!.n).toBe(0);
+
+    await tether.database.db.transaction((tx) => recordPayment(tx, { ...evidence, objectId: 'pi_kept' }));
+    const [got] = await r.waitFor(1);
+    expect(JSON.parse(got!.body)).toMatchObject({
+      type: 'payment.updated',
+      data: { paymentId: 'pi_kept', status: 'succeeded', provider: 'stripe' },
+    });
+    // The same evidence again changes nothing, so announces nothing.
+    await tether.database.db.transaction((tx) => recordPayment(tx, { ...evidence, objectId: 'pi_kept' }));
+    await sleep(500);
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('keeps delivering to a healthy endpoint while another hangs until the timeout', async () => {
+    const slow = await receiver();
+    slow.respond = () => 'hang';
+    const fast = await receiver();
+    await subscribe(slow.url);
+    await subscribe(fast.url);
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) await emit({ i });
+    await fast.waitFor(20, 8_000);
+    // All before the hanging endpoint's first attempts even timed out (4 s): it held at most its
+    // share of the workers, and its other jobs waited elsewhere.
+    expect(fast.received.at(-1)!.at - started).toBeLessThan(4_000);
+    expect(slow.received.length).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses URLs that are not http(s)', async () => {
+    const bad = await api('POST', '/v1/event-subscriptions', { url: 'file:///etc/passwd', events: ['*'] });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('invalid_event_url');
+    const unknown = await api('POST', '/v1/event-subscriptions', {
+      url: 'https://example.com',
+      events: ['nope'],
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.code).toBe('validation_failed');
+    expect((await api('GET', '/v1/event-subscriptions/esub_missing')).statusCode).toBe(404);
+  });
+});
