@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
+import { startEventReceiver } from '../../test/harness/event-receiver.ts';
 import { connectThroughSandbox } from '../../test/harness/sandbox-connect.ts';
 import { useSandboxTether } from '../../test/harness/sandbox-tether.ts';
 import { createWebhookIntegration, waitForEvent } from '../../test/harness/webhooks.ts';
@@ -232,5 +233,65 @@ describe('dashboard webhook inbox', () => {
       headers: env.t.auth,
     });
     expect(audit.json().items).toHaveLength(1);
+  });
+});
+
+describe('dashboard event subscriptions', () => {
+  it('shows a subscription with its deliveries, retries one, rotates the secret, recovers and disables', async () => {
+    const receiver = await startEventReceiver();
+    try {
+      const created = await env.t.app.inject({
+        method: 'POST',
+        url: '/v1/event-subscriptions',
+        headers: env.t.auth,
+        payload: { url: receiver.url, events: ['connection.created'] },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const subscription = created.json();
+      await env.connect('google');
+      await receiver.waitFor(1, 20_000);
+      const { cookie, csrf } = await signIn(ADMIN_PASSWORD);
+      expect((await get('/dashboard/subscriptions', cookie)).body).toContain(subscription.id);
+      const deliveries = await env.t.app.inject({
+        method: 'GET',
+        url: `/v1/event-subscriptions/${subscription.id}/deliveries`,
+        headers: env.t.auth,
+      });
+      const delivery = deliveries.json().items[0];
+      const page = await get(`/dashboard/subscriptions/${subscription.id}`, cookie);
+      expect(page.body).toContain(delivery.eventId);
+      expect(page.body).not.toContain(subscription.secret);
+      const retried = await post(`/dashboard/deliveries/${delivery.id}/retry`, cookie!, {
+        _csrf: csrf!,
+        subscription: subscription.id,
+      });
+      expect(retried.headers.location).toBe(
+        `/dashboard/subscriptions/${subscription.id}?done=delivery_retried`,
+      );
+      const rotated = await post(`/dashboard/subscriptions/${subscription.id}/rotate-secret`, cookie!, {
+        _csrf: csrf!,
+      });
+      expect(rotated.statusCode).toBe(200);
+      expect(rotated.body).toMatch(/whsec_[A-Za-z0-9+/=]+/);
+      const recovered = await post(`/dashboard/subscriptions/${subscription.id}/recover`, cookie!, {
+        _csrf: csrf!,
+        since: '2020-01-01T00:00',
+      });
+      expect(recovered.headers.location).toBe(`/dashboard/subscriptions/${subscription.id}?done=recovered`);
+      const disabled = await post(`/dashboard/subscriptions/${subscription.id}/disable`, cookie!, {
+        _csrf: csrf!,
+      });
+      expect(disabled.headers.location).toBe(
+        `/dashboard/subscriptions/${subscription.id}?done=subscription_updated`,
+      );
+      const after = await env.t.app.inject({
+        method: 'GET',
+        url: `/v1/event-subscriptions/${subscription.id}`,
+        headers: env.t.auth,
+      });
+      expect(after.json().enabled).toBe(false);
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -164,13 +164,14 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
       '/dashboard/connections',
       '/dashboard/inbox',
       '/dashboard/sync-runs',
+      '/dashboard/subscriptions',
       '/dashboard/audit',
     ]) {
       await phone.goto(`${base}${path}`);
       const width = await phone.evaluate('document.documentElement.scrollWidth');
       expect(width, path).toBeLessThanOrEqual(390);
+      await screenshot(phone, `phone${path.replaceAll('/', '-')}`);
     }
-    await screenshot(phone, 'overview-phone');
     await phone.close();
   });
 });

@@ -38,6 +38,9 @@ export type SyncedRecord = Json<'/v1/connections/{id}/records/{model}', 'get'>['
 export type ConnectionSync = Json<'/v1/connections/{id}/syncs', 'get'>['items'][number];
 export type SyncRun = Json<'/v1/sync-runs', 'get'>['items'][number];
 export type SyncRunWithFailures = Json<'/v1/sync-runs/{id}', 'get'>;
+export type EventSubscription = Json<'/v1/event-subscriptions/{id}', 'get'>;
+export type EventSubscriptionWithSecret = Json<'/v1/event-subscriptions', 'post'>;
+export type EventDelivery = Json<'/v1/event-subscriptions/{id}/deliveries', 'get'>['items'][number];
 export type FailedRecord = Json<'/v1/connections/{id}/syncs/{sync}/failed-records', 'get'>['items'][number];
 
 type Query<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
@@ -145,6 +148,42 @@ export function createTetherClient(options: TetherClientOptions) {
       list: (query: Query<'/v1/sync-runs', 'get'> = {}) =>
         paginate((cursor) => data(api.GET('/v1/sync-runs', { params: { query: { ...query, cursor } } }))),
       get: (runId: string) => data(api.GET('/v1/sync-runs/{id}', { params: id(runId) })),
+    },
+    /** Events to the host app: subscriptions (signed deliveries) and their delivery attempts. */
+    eventSubscriptions: {
+      /** The answer carries the `whsec_…` secret: keep it, it is shown only here and on rotation. */
+      create: (body: Body<'/v1/event-subscriptions', 'post'>) =>
+        data(api.POST('/v1/event-subscriptions', { body })),
+      list: () =>
+        paginate((cursor) => data(api.GET('/v1/event-subscriptions', { params: { query: { cursor } } }))),
+      get: (subscriptionId: string) =>
+        data(api.GET('/v1/event-subscriptions/{id}', { params: id(subscriptionId) })),
+      update: (subscriptionId: string, body: Body<'/v1/event-subscriptions/{id}', 'patch'>) =>
+        data(api.PATCH('/v1/event-subscriptions/{id}', { params: id(subscriptionId), body })),
+      remove: (subscriptionId: string) =>
+        data(api.DELETE('/v1/event-subscriptions/{id}', { params: id(subscriptionId) })),
+      rotateSecret: (subscriptionId: string) =>
+        data(api.POST('/v1/event-subscriptions/{id}/rotate-secret', { params: id(subscriptionId) })),
+      recover: (subscriptionId: string, since: Date | string) =>
+        data(
+          api.POST('/v1/event-subscriptions/{id}/recover', {
+            params: id(subscriptionId),
+            body: { since: typeof since === 'string' ? since : since.toISOString() },
+          }),
+        ),
+      deliveries: (
+        subscriptionId: string,
+        query: Query<'/v1/event-subscriptions/{id}/deliveries', 'get'> = {},
+      ) =>
+        paginate((cursor) =>
+          data(
+            api.GET('/v1/event-subscriptions/{id}/deliveries', {
+              params: { path: { id: subscriptionId }, query: { ...query, cursor } },
+            }),
+          ),
+        ),
+      retryDelivery: (deliveryId: string) =>
+        data(api.POST('/v1/event-deliveries/{id}/retry', { params: id(deliveryId) })),
     },
     audit: (query: Query<'/v1/audit', 'get'> = {}) =>
       paginate((cursor) => data(api.GET('/v1/audit', { params: { query: { ...query, cursor } } }))),

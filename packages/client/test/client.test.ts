@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../../scripts/openapi-document.ts';
+import { startEventReceiver } from '../../../test/harness/event-receiver.ts';
 import {
   connectThroughSandbox,
   createSandboxIntegration,
@@ -8,6 +9,7 @@ import {
 } from '../../../test/harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from '../../../test/harness/tether.ts';
 import { clientTypesFrom } from '../scripts/types-from-document.ts';
+import { verifyTetherEvent } from '../src/events.ts';
 import { createTetherClient, isTetherError, type TetherClient, TetherError } from '../src/index.ts';
 
 // The typed client (@tether/client) against a real, listening tether. Its types come from the
@@ -104,6 +106,48 @@ describe('@tether/client', () => {
     const events = [];
     for await (const event of client.events.list({ limit: 10 })) events.push(event);
     expect(events).toEqual([]);
+  });
+
+  it('subscribes to events, and verifies a delivery with verifyTetherEvent', async () => {
+    const receiver = await startEventReceiver();
+    try {
+      const subscription = await client.eventSubscriptions.create({
+        url: receiver.url,
+        events: ['connection.created'],
+      });
+      expect(subscription.secret).toMatch(/^whsec_/);
+      await connectThroughSandbox(t, sandbox.control, { integration: 'google', endUserId: 'client-events' });
+      const [delivery] = await receiver.waitFor(1, 20_000);
+      const event = verifyTetherEvent<{ connectionId: string }>(
+        delivery!.body,
+        delivery!.headers as never,
+        subscription.secret,
+      );
+      expect(event.type).toBe('connection.created');
+      expect(event.webhookId).toBe(delivery!.headers['webhook-id']);
+      expect(() =>
+        verifyTetherEvent(
+          delivery!.body,
+          delivery!.headers as never,
+          'whsec_' + Buffer.alloc(24).toString('base64'),
+        ),
+      ).toThrow();
+      await expect
+        .poll(async () => {
+          const all = [];
+          for await (const d of client.eventSubscriptions.deliveries(subscription.id)) all.push(d);
+          return all.map((d) => d.status);
+        })
+        .toEqual(['succeeded']);
+      const rotated = await client.eventSubscriptions.rotateSecret(subscription.id);
+      expect(rotated.secret).not.toBe(subscription.secret);
+      await client.eventSubscriptions.remove(subscription.id);
+      await expect(client.eventSubscriptions.get(subscription.id)).rejects.toMatchObject({
+        code: 'not_found',
+      });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('reaches every route through the typed `api`, e.g. the records of a model', async () => {

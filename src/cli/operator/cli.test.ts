@@ -186,6 +186,31 @@ describe('tether operator CLI', () => {
     expect(reset.code, reset.stderr).toBe(0);
   }, 60_000);
 
+  it('adds, lists and removes event subscriptions', async () => {
+    const added = await tether([
+      'subscriptions',
+      'add',
+      '--endpoint',
+      'http://127.0.0.1:9/hooks',
+      '--events',
+      'sync.completed,sync.failed',
+      '--json',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const subscription = JSON.parse(added.stdout);
+    expect(subscription.secret).toMatch(/^whsec_/);
+    const list = await tether(['subscriptions', 'list']);
+    expect(list.stdout).toMatch(
+      new RegExp(`${subscription.id}\\s+http://127.0.0.1:9/hooks\\s+sync.completed,sync.failed\\s+true`),
+    );
+    expect(list.stdout).not.toContain(subscription.secret);
+    const bad = await tether(['subscriptions', 'add', '--endpoint', 'ftp://x', '--json']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^tether: (validation_failed|invalid_event_url): /);
+    expect((await tether(['subscriptions', 'add'])).code).toBe(2);
+    expect((await tether(['subscriptions', 'remove', subscription.id])).code).toBe(0);
+  });
+
   it('lists, shows and replays inbound events, and tails the audit log', async () => {
     const events = await tether(['events', 'list', '--json']);
     expect(events.code).toBe(0);
@@ -193,6 +218,8 @@ describe('tether operator CLI', () => {
     const audit = await tether(['audit', 'tail', '--limit', '3']);
     expect(audit.code).toBe(0);
     expect(audit.stdout.trim().split('\n')).toHaveLength(3);
-    expect(audit.stdout).toMatch(/connection\.(created|disconnected|refreshed)/);
+    for (const line of audit.stdout.trim().split('\n')) expect(line).toMatch(/^\S+Z\s+\S+\s+[a-z_]+\.[a-z_.]+/);
+    const created = await tether(['audit', 'tail', '--action', 'connection.created', '--limit', '1']);
+    expect(created.stdout).toMatch(/connection\.created\s+connection conn_/);
   });
 });

@@ -6,6 +6,7 @@ import { connectCommands } from './commands/connect.ts';
 import { connectionCommands } from './commands/connections.ts';
 import { eventCommands } from './commands/events.ts';
 import { integrationCommands } from './commands/integrations.ts';
+import { subscriptionCommands } from './commands/subscriptions.ts';
 import { syncCommands } from './commands/syncs.ts';
 import { makeOutput } from './output.ts';
 import { clientFor, resolveTarget, UsageError } from './target.ts';
@@ -20,6 +21,7 @@ export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   ...connectCommands,
   ...eventCommands,
   ...syncCommands,
+  ...subscriptionCommands,
   ...auditCommands,
 ];
 
