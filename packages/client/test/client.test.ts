@@ -129,7 +129,7 @@ describe('@tether/client', () => {
         verifyTetherEvent(
           delivery!.body,
           delivery!.headers as never,
-          'whsec_' + Buffer.alloc(24).toString('base64'),
+          `whsec_${Buffer.alloc(24).toString('base64')}`,
         ),
       ).toThrow();
       await expect

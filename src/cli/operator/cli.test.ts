@@ -218,7 +218,8 @@ describe('tether operator CLI', () => {
     const audit = await tether(['audit', 'tail', '--limit', '3']);
     expect(audit.code).toBe(0);
     expect(audit.stdout.trim().split('\n')).toHaveLength(3);
-    for (const line of audit.stdout.trim().split('\n')) expect(line).toMatch(/^\S+Z\s+\S+\s+[a-z_]+\.[a-z_.]+/);
+    for (const line of audit.stdout.trim().split('\n'))
+      expect(line).toMatch(/^\S+Z\s+\S+\s+[a-z_]+\.[a-z_.]+/);
     const created = await tether(['audit', 'tail', '--action', 'connection.created', '--limit', '1']);
     expect(created.stdout).toMatch(/connection\.created\s+connection conn_/);
   });
