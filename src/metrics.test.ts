@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
+import { startEventReceiver } from '../test/harness/event-receiver.ts';
 import { useSandboxTether } from '../test/harness/sandbox-tether.ts';
 import { runToEnd } from '../test/harness/syncs.ts';
 import { createWebhookIntegration, waitForEvent } from '../test/harness/webhooks.ts';
@@ -85,6 +86,32 @@ describe('GET /metrics', () => {
     expect(
       sample(text, 'tether_sync_records', { sync: 'gmail-messages', outcome: 'imported' }),
     ).toBeGreaterThanOrEqual(30);
+  });
+
+  it('counts event deliveries by outcome', async () => {
+    const receiver = await startEventReceiver();
+    try {
+      const before = sample(await scrape(), 'tether_event_deliveries_total', { outcome: 'succeeded' }) ?? 0;
+      const created = await env.t.app.inject({
+        method: 'POST',
+        url: '/v1/event-subscriptions',
+        headers: env.t.auth,
+        payload: { url: receiver.url, events: ['connection.created'] },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      await env.connect('google');
+      await receiver.waitFor(1, 20_000);
+      await expect
+        .poll(async () => sample(await scrape(), 'tether_event_deliveries_total', { outcome: 'succeeded' }))
+        .toBe(before + 1);
+      await env.t.app.inject({
+        method: 'DELETE',
+        url: `/v1/event-subscriptions/${created.json().id}`,
+        headers: env.t.auth,
+      });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('times HTTP requests by route template, never by raw URL', async () => {

@@ -61,6 +61,7 @@ export interface SubscriptionItem {
   id: string;
   url: string;
   enabled: boolean;
+  failingSince: string | null;
 }
 
 export interface ErrorBody {

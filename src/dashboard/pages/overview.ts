@@ -32,7 +32,9 @@ ${Object.entries(byStatus).map(
   const dead = failedEvents.status === 200 ? failedEvents.body.items : [];
   const recentRuns = runs.status === 200 ? runs.body.items : undefined;
   const failingSubscriptions =
-    subscriptions.status === 200 ? subscriptions.body.items.filter((s) => !s.enabled) : undefined;
+    subscriptions.status === 200
+      ? subscriptions.body.items.filter((s) => !s.enabled || s.failingSince)
+      : undefined;
   return {
     title: 'Overview',
     section: 'overview',
@@ -78,16 +80,16 @@ ${
 }
 ${
   failingSubscriptions
-    ? html`<h2>Event subscriptions disabled</h2>${
+    ? html`<h2>Event subscriptions failing or disabled</h2>${
         failingSubscriptions.length
           ? table(
-              ['Subscription', 'URL'],
+              ['Subscription', 'URL', 'State'],
               failingSubscriptions.map(
                 (s) =>
                   html`<tr><td><a href="/dashboard/subscriptions/${s.id}">${s.id}</a></td><td>${s.url}</td></tr>`,
               ),
             )
-          : emptyState('Every event subscription is enabled.')
+          : emptyState('Every event subscription is enabled and delivering.')
       }`
     : ''
 }`,
