@@ -45,12 +45,32 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       schema: {
         tags,
         summary: 'Start connecting an end user’s account: returns the URL the person opens',
-        body: z.object({
-          integration: z.string().min(1).max(64),
-          endUserId: z.string().min(1).max(200),
-          redirectUrl: z.url({ protocol: /^https?$/ }).optional(),
-        }),
-        response: { 201: z.object({ id: z.string(), url: z.string(), expiresAt: z.string() }) },
+        body: z
+          .object({
+            integration: z.string().min(1).max(64),
+            endUserId: z.string().min(1).max(200),
+            redirectUrl: z.url({ protocol: /^https?$/ }).optional(),
+          })
+          .meta({
+            examples: [
+              {
+                integration: 'google',
+                endUserId: 'user-42',
+                redirectUrl: 'https://app.example.com/connected',
+              },
+            ],
+          }),
+        response: {
+          201: z.object({ id: z.string(), url: z.string(), expiresAt: z.string() }).meta({
+            examples: [
+              {
+                id: 'cs_0mx6…',
+                url: 'https://tether.example.com/connect/ct_…',
+                expiresAt: '2026-12-02T16:00:00.000Z',
+              },
+            ],
+          }),
+        },
         errors: ['not_found'],
       },
     },

@@ -55,7 +55,11 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (
       schema: {
         tags,
         summary: 'Subscribe an endpoint to events (the answer holds its signing secret, shown once)',
-        body: z.object({ url: Url, events: EventList, description: z.string().max(500).optional() }),
+        body: z.object({ url: Url, events: EventList, description: z.string().max(500).optional() }).meta({
+          examples: [
+            { url: 'https://app.example.com/tether-events', events: ['connection.reauthorization_required'] },
+          ],
+        }),
         response: { 201: WithSecret },
         errors: ['invalid_event_url'],
       },

@@ -27,6 +27,44 @@ describe('the OpenAPI document, validated', () => {
     ).toBe(true);
   });
 
+  it('gives an example of each error a route answers, and of the main request bodies', () => {
+    type Media = { example?: unknown; examples?: Record<string, { value: unknown }> };
+    const examplesOf = (media: Media | undefined) =>
+      media?.examples
+        ? Object.values(media.examples).map((e) => e.value)
+        : media?.example
+          ? [media.example]
+          : [];
+    type Operation = {
+      requestBody?: { content: Record<string, Media> };
+      responses?: Record<string, { description: string; content?: Record<string, Media> }>;
+    };
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (path.startsWith('/sandbox/')) continue;
+      for (const op of Object.values(ops) as Operation[]) {
+        for (const [status, response] of Object.entries(op.responses ?? {})) {
+          if (!/^[45]\d\d$/.test(status)) continue;
+          const codes = [...response.description.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+          if (codes.length === 0) continue; // an HTML page (connect), described in words
+          const examples = examplesOf(response.content?.['application/json']) as {
+            error: { code: string };
+          }[];
+          expect(
+            examples.map((e) => e.error.code),
+            `${path} ${status}`,
+          ).toEqual(codes);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    for (const path of ['/v1/integrations', '/v1/connect-sessions', '/v1/event-subscriptions']) {
+      const op = (doc.paths[path] as Record<string, Operation>).post;
+      expect(examplesOf(op?.requestBody?.content['application/json']).length, path).toBeGreaterThan(0);
+    }
+  });
+
   it('lists every registered route', () => {
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -61,7 +61,9 @@ export function documentRoute(input: TransformInput): Transformed {
   for (const [status, codes] of errorsByStatus(errorCodes(given))) {
     response[status] ??= {
       description: codes.map((code) => `\`${code}\``).join(', '),
-      $ref: `#/components/schemas/${ERROR_COMPONENT}`,
+      allOf: [{ $ref: `#/components/schemas/${ERROR_COMPONENT}` }],
+      // One example per code the route can answer with this status, as clients will see it.
+      examples: codes.map((code) => ({ error: { code, message: `A sentence saying why (${code}).` } })),
     };
   }
   return { url, schema: { ...rest, security: rest.security ?? [], response } as Transformed['schema'] };

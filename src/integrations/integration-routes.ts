@@ -21,7 +21,18 @@ export const integrationRoutes: FastifyPluginAsyncZod<IntegrationDeps> = async (
       schema: {
         tags,
         summary: 'Create an integration',
-        body: IntegrationInput,
+        body: IntegrationInput.meta({
+          examples: [
+            {
+              key: 'google',
+              provider: 'google',
+              clientId: '1234.apps.googleusercontent.com',
+              clientSecret: 'GOCSPX-…',
+              scopes: ['openid', 'email', 'https://www.googleapis.com/auth/gmail.readonly'],
+            },
+            { key: 'stripe', provider: 'stripe', webhookSecrets: ['whsec_…'] },
+          ],
+        }),
         errors: ['conflict'],
         response: { 201: IntegrationView },
       },

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { GMAIL_MAILBOX_SYNC_QUEUE } from '../jobs/queues.ts';
 import type { SyncContext, SyncDefinition, SyncItem } from '../syncs/definition.ts';
 import { buildBatch, readBatch } from './google-batch.ts';
+import { readGoogleJson } from './google-sync-http.ts';
 
 /**
  * Gmail `messages`: the mailbox's messages (metadata: labels, snippet, headers).
@@ -89,20 +90,6 @@ function mapMessage(raw: unknown) {
   };
 }
 
-async function readJson<S extends z.ZodType>(
-  response: Response,
-  schema: S,
-  what: string,
-): Promise<z.infer<S>> {
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new AppError('bad_gateway', `Gmail answered ${response.status} to ${what}.`);
-  }
-  const parsed = schema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new AppError('bad_gateway', `Gmail answered ${what} with an unexpected body.`);
-  return parsed.data;
-}
-
 /** The messages by id through the batch endpoint; a 404 means deleted, a failing one is a failed item. */
 async function getMessages(ctx: SyncContext, ids: readonly string[]): Promise<SyncItem[]> {
   const items: SyncItem[] = [];
@@ -155,7 +142,7 @@ async function getMessages(ctx: SyncContext, ids: readonly string[]): Promise<Sy
 }
 
 async function startFullPass(ctx: SyncContext): Promise<GmailCheckpoint> {
-  const profile = await readJson(await ctx.request(`${USER}/profile`), Profile, 'users.getProfile');
+  const profile = await readGoogleJson(await ctx.request(`${USER}/profile`), Profile, 'users.getProfile');
   return {
     phase: 'full',
     passId: randomBytes(8).toString('hex'),
@@ -177,7 +164,7 @@ async function* run(ctx: SyncContext, checkpoint: GmailCheckpoint | null) {
         cp = await startFullPass(ctx);
         continue;
       }
-      const page = await readJson(response, ListPage, 'users.messages.list');
+      const page = await readGoogleJson(response, ListPage, 'users.messages.list');
       const items = await getMessages(
         ctx,
         (page.messages ?? []).map((m) => m.id),
@@ -198,7 +185,7 @@ async function* run(ctx: SyncContext, checkpoint: GmailCheckpoint | null) {
         cp = await startFullPass(ctx);
         continue;
       }
-      const page = await readJson(response, HistoryPage, 'users.history.list');
+      const page = await readGoogleJson(response, HistoryPage, 'users.history.list');
       const items: SyncItem[] = [];
       const changed = new Set<string>();
       for (const h of page.history ?? []) {

@@ -35,21 +35,36 @@ const READ = statement(`select external_id, data, first_seen_at, last_modified_a
   order by sync_records.change_position
   limit $6`);
 
+// Newest change first, below a position (none: from the newest), for browsing.
+const READ_NEWEST =
+  statement(`select external_id, data, first_seen_at, last_modified_at, last_action, deleted_at,
+    change_position::text as change_position
+  from sync_records
+  where connection_id = $1 and model = $2 and ($3::bigint is null or change_position < $3::bigint)
+    and ($4::timestamptz is null or last_modified_at > $4::timestamptz)
+    and last_action = any($5::text[])
+  order by sync_records.change_position desc
+  limit $6`);
+
 export async function readRecords(
   db: Db,
   query: {
     connectionId: string;
     model: string;
+    /** Change order: records after this position. */
     afterPosition: string;
+    /** Newest first instead: records below this position (null: from the newest). */
+    newestBelow?: string | null;
     modifiedAfter?: Date;
     actions: readonly RecordAction[];
     limit: number;
   },
 ): Promise<StoredRecord[]> {
-  const rows = await runStatement<Row>(db, READ, [
+  const newest = query.newestBelow !== undefined;
+  const rows = await runStatement<Row>(db, newest ? READ_NEWEST : READ, [
     query.connectionId,
     query.model,
-    query.afterPosition,
+    newest ? query.newestBelow : query.afterPosition,
     query.modifiedAfter?.toISOString() ?? null,
     query.actions,
     query.limit,

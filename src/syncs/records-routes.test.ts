@@ -44,6 +44,26 @@ describe('records API', () => {
     return { status: res.statusCode, body: res.json() };
   };
 
+  it('pages newest first with order=newest, ending with no cursor, and refuses a cursor of the other order', async () => {
+    const id = await connection();
+    await write(id, [
+      { id: 'a', data: { v: 1 } },
+      { id: 'b', data: { v: 1 } },
+      { id: 'c', data: { v: 1 } },
+    ]);
+    await write(id, [{ id: 'a', data: { v: 2 } }]);
+    const first = await read(id, 'order=newest&limit=2');
+    expect(first.body.items.map((i: Item) => i.id)).toEqual(['a', 'c']);
+    expect(first.body.hasMore).toBe(true);
+    const second = await read(id, `order=newest&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((i: Item) => i.id)).toEqual(['b']);
+    expect(second.body).toMatchObject({ nextCursor: null, hasMore: false });
+    const changeCursor = (await read(id, 'limit=1')).body.nextCursor;
+    expect((await read(id, `order=newest&cursor=${changeCursor}`)).body.error.code).toBe('invalid_cursor');
+    expect((await read(id, `cursor=${first.body.nextCursor}`)).body.error.code).toBe('invalid_cursor');
+    expect((await read(id, 'order=oldest')).status).toBe(400);
+  });
+
   it('pages through records in change order with an opaque cursor, tombstones included', async () => {
     const id = await connection();
     await write(id, [

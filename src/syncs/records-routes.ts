@@ -35,6 +35,12 @@ const Query = z.object({
     )
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  order: z
+    .enum(['change', 'newest'])
+    .default('change')
+    .describe(
+      'change (default): oldest change first, the cursor kept for later changes; newest: newest first, for browsing, nextCursor null at the end',
+    ),
 });
 
 export interface RecordsRouteDeps {
@@ -64,7 +70,8 @@ export const recordsRoutes: FastifyPluginAsyncZod<RecordsRouteDeps> = async (app
     async (request) => {
       const { id, model } = request.params;
       const q = request.query;
-      const afterPosition = q.cursor === undefined ? '0' : decodeRecordsCursor(q.cursor);
+      const newest = q.order === 'newest';
+      const position = q.cursor === undefined ? undefined : decodeRecordsCursor(q.cursor, q.order);
       const [connection] = await deps.db
         .select({ provider: connections.provider })
         .from(connections)
@@ -76,7 +83,8 @@ export const recordsRoutes: FastifyPluginAsyncZod<RecordsRouteDeps> = async (app
       const rows = await readRecords(deps.db, {
         connectionId: id,
         model,
-        afterPosition,
+        afterPosition: position ?? '0',
+        ...(newest ? { newestBelow: position ?? null } : {}),
         modifiedAfter: q.modifiedAfter ? new Date(q.modifiedAfter) : undefined,
         actions,
         limit: q.limit + 1,
@@ -92,7 +100,14 @@ export const recordsRoutes: FastifyPluginAsyncZod<RecordsRouteDeps> = async (app
           lastAction: r.lastAction,
           deletedAt: r.deletedAt?.toISOString() ?? null,
         })),
-        nextCursor: last ? encodeRecordsCursor(last.position) : (q.cursor ?? null),
+        // Newest first ends: no cursor once the oldest is shown. Change order keeps one to come back with.
+        nextCursor: newest
+          ? last && rows.length > q.limit
+            ? encodeRecordsCursor(last.position, 'newest')
+            : null
+          : last
+            ? encodeRecordsCursor(last.position)
+            : (q.cursor ?? null),
         hasMore: rows.length > q.limit,
       };
     },

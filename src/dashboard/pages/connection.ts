@@ -32,7 +32,7 @@ export async function connectionPage({
   const model = q.model && models.includes(q.model) ? q.model : undefined;
   const records = model
     ? await api.get<List<RecordItem>>(
-        `${path}/records/${encodeURIComponent(model)}${query({ cursor: q.cursor, limit: 50 })}`,
+        `${path}/records/${encodeURIComponent(model)}${query({ order: 'newest', cursor: q.cursor, limit: 25 })}`,
       )
     : undefined;
   const base = `/dashboard/connections/${encodeURIComponent(id)}`;
@@ -83,7 +83,7 @@ ${
 }
 ${
   model && records
-    ? html`<h2>Records: ${model}</h2>${
+    ? html`<h2>Records: ${model} <span class="muted">(newest change first)</span></h2>${
         records.status === 200 && records.body.items.length
           ? table(
               ['Id', 'Last change', 'Changed at', 'Data'],
@@ -93,7 +93,7 @@ ${
               ),
             )
           : emptyState(records.status === 200 ? 'No record of this model yet.' : errorOf(records).message)
-      }${records.status === 200 && records.body.hasMore ? nextPageLink(base, { model }, records.body.nextCursor) : ''}`
+      }${records.status === 200 ? nextPageLink(base, { model }, records.body.nextCursor) : ''}`
     : ''
 }
 <h2>Audit trail</h2>
