@@ -87,6 +87,25 @@ describe('@tether/client', () => {
     await expect(client.connections.accessToken(ids[2]!)).rejects.toMatchObject({ status: 409 });
   });
 
+  it("reads a connection's syncs and sync runs", async () => {
+    const { connectionId } = await connectThroughSandbox(t, sandbox.control, {
+      integration: 'google',
+      endUserId: 'client-syncs',
+    });
+    const syncs = await client.syncs.list(connectionId!);
+    expect(Array.isArray(syncs)).toBe(true);
+    for (const sync of syncs)
+      expect(sync).toMatchObject({ name: expect.any(String), models: expect.any(Array) });
+    await expect(client.syncs.run(connectionId!, 'no-such-sync')).rejects.toMatchObject({
+      status: 404,
+      code: 'unknown_sync',
+    });
+    const runs = [];
+    for await (const run of client.syncRuns.list({ connectionId: connectionId! })) runs.push(run);
+    expect(runs).toEqual([]);
+    await expect(client.syncRuns.get('run_missing')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('creates a connect session and reads its outcome', async () => {
     const session = await client.connectSessions.create({
       integration: 'google',

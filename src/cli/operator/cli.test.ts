@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   completeConnectLink,
@@ -7,6 +8,7 @@ import {
   startSandbox,
 } from '../../../test/harness/sandbox-connect.ts';
 import { startTestTether, type TestTether } from '../../../test/harness/tether.ts';
+import { waitForEvent } from '../../../test/harness/webhooks.ts';
 
 // The operator CLI as a person or a script runs it: a real `tether` process talking to a
 // listening tether over HTTP. Each case checks what it prints and its exit code.
@@ -211,10 +213,70 @@ describe('tether operator CLI', () => {
     expect((await tether(['subscriptions', 'remove', subscription.id])).code).toBe(0);
   });
 
-  it('lists, shows and replays inbound events, and tails the audit log', async () => {
-    const events = await tether(['events', 'list', '--json']);
-    expect(events.code).toBe(0);
-    expect(JSON.parse(events.stdout)).toEqual([]);
+  it('adds, shows and removes an integration', async () => {
+    const added = await tether([
+      'integrations',
+      'add',
+      '--key',
+      'stripe-cli',
+      '--provider',
+      'stripe',
+      '--body',
+      '{"webhookSecrets":["whsec_cli_test"]}',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^key\s+stripe-cli$/m);
+    const shown = JSON.parse((await tether(['integrations', 'show', 'stripe-cli', '--json'])).stdout);
+    expect(shown).toMatchObject({ key: 'stripe-cli', provider: 'stripe' });
+    expect(JSON.stringify(shown)).not.toContain('whsec_cli_test');
+    const refused = await tether(['integrations', 'add', '--key', 'x', '--provider', 'nope']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^tether: validation_failed: /);
+    expect((await tether(['integrations', 'add', '--body', '{not json'])).code).toBe(2);
+    expect((await tether(['integrations', 'remove', 'stripe-cli'])).stdout).toBe('removed stripe-cli\n');
+    expect((await tether(['integrations', 'show', 'stripe-cli'])).code).toBe(1);
+  });
+
+  it('lists, shows and replays inbound events', async () => {
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/integrations',
+      headers: t.auth,
+      payload: { key: 'stripe-events', provider: 'stripe', webhookSecrets: ['whsec_cli_events'] },
+    });
+    const body = JSON.stringify({
+      id: 'evt_cli_1',
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: 1_700_000_000,
+      data: { object: { id: 'pi_cli_1', object: 'payment_intent', amount: 100, currency: 'usd' } },
+    });
+    const stripe = new Stripe('sk_test_unused');
+    const received = await t.app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe-events',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': stripe.webhooks.generateTestHeaderString({
+          payload: body,
+          secret: 'whsec_cli_events',
+        }),
+      },
+      payload: body,
+    });
+    expect(received.statusCode).toBe(200);
+    const row = await waitForEvent(t, { eventId: 'evt_cli_1' });
+    const list = await tether(['events', 'list', '--integration', 'stripe-events']);
+    expect(list.stdout).toMatch(new RegExp(`${row.id}\\s+processed\\s+stripe\\s+payment_intent.succeeded`));
+    const shown = JSON.parse((await tether(['events', 'show', row.id, '--json'])).stdout);
+    expect(shown).toMatchObject({ eventId: 'evt_cli_1', payload: { id: 'evt_cli_1' } });
+    const replayed = await tether(['events', 'replay', row.id]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stdout).toMatch(/^status\s+pending$/m);
+    expect((await tether(['events', 'replay', 'evt_missing'])).stderr).toMatch(/^tether: not_found: /);
+  });
+
+  it('tails the audit log, and --follow prints new entries as they come', async () => {
     const audit = await tether(['audit', 'tail', '--limit', '3']);
     expect(audit.code).toBe(0);
     expect(audit.stdout.trim().split('\n')).toHaveLength(3);
@@ -222,5 +284,26 @@ describe('tether operator CLI', () => {
       expect(line).toMatch(/^\S+Z\s+\S+\s+[a-z_]+\.[a-z_.]+/);
     const created = await tether(['audit', 'tail', '--action', 'connection.created', '--limit', '1']);
     expect(created.stdout).toMatch(/connection\.created\s+connection conn_/);
-  });
+
+    const child = spawn(
+      process.execPath,
+      [main, 'audit', 'tail', '--follow', '--action', 'connection.created', '--limit', '1'],
+      {
+        env: { PATH: process.env.PATH!, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    try {
+      await expect.poll(() => output.split('\n').filter(Boolean).length, { timeout: 15_000 }).toBe(1);
+      const fresh = await connectThroughSandbox(t, sandbox.control, {
+        integration: 'google',
+        endUserId: 'cli-follow',
+      });
+      await expect.poll(() => output, { timeout: 15_000 }).toContain(fresh.connectionId!);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 45_000);
 });
