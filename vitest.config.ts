@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most tests wait on a database, a socket or a child process, not on the CPU: on a 2-core
+    // machine the default (cores - 1 = one file at a time) leaves the run idle half the time.
+    maxWorkers: 3,
   },
 });
