@@ -6,6 +6,7 @@ import { sandboxClientCredentials, sandboxEndpoints } from '../src/sandbox/index
 import { makeTestDatabase, needsPostgres, type TestDatabase, testPostgresUrl } from './harness/database.ts';
 import { spawnTether, type TetherProcess } from './harness/process.ts';
 import { startSandbox } from './harness/sandbox-connect.ts';
+import { connectOverHttp } from './harness/sandbox-process.ts';
 
 const SYNC = 'gmail-messages';
 
@@ -54,26 +55,8 @@ describe.skipIf(!testPostgresUrl)(`two tether processes syncing on one PostgreSQ
     await sandbox?.close();
   });
 
-  async function connect(endUserId: string): Promise<string> {
-    const session = (await (
-      await fetch(`${a.url}/v1/connect-sessions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ integration: 'gmail', endUserId }),
-      })
-    ).json()) as { url: string };
-    const start = await fetch(session.url.replace(/^http:\/\/127\.0\.0\.1:0/, a.url), { redirect: 'manual' });
-    const redirect = await sandbox.control.authorize(start.headers.get('location')!, { decision: 'approve' });
-    const callback = new URL(redirect.location);
-    const cookie = start.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const done = await fetch(`${a.url}${callback.pathname}${callback.search}`, { headers: { cookie } });
-    expect(done.status, await done.text()).toBe(200);
-    const { rows } = await sql.query('select id from connections where end_user_id = $1', [endUserId]);
-    return rows[0].id;
-  }
+  const connect = (endUserId: string) =>
+    connectOverHttp(a.url, apiKey, sandbox.control, { integration: 'gmail', endUserId });
 
   it('makes one run of one sync for 20 requests spread over both instances, each page fetched once', async () => {
     const accountId = (await sandbox.control.accounts()).google[0]!.sub;

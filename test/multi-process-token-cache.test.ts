@@ -10,6 +10,7 @@ import { sandboxClientCredentials, sandboxEndpoints } from '../src/sandbox/index
 import { makeTestDatabase, needsPostgres, type TestDatabase, testPostgresUrl } from './harness/database.ts';
 import { spawnTether, type TetherProcess } from './harness/process.ts';
 import { startSandbox } from './harness/sandbox-connect.ts';
+import { connectOverHttp } from './harness/sandbox-process.ts';
 import { LogCapture } from './harness/tether.ts';
 
 // Two instances on one PostgreSQL, each with its token cache: `a` a `tether serve` in a child
@@ -76,27 +77,8 @@ describe.skipIf(!testPostgresUrl)(`the token cache across two processes (${needs
   });
 
   let user = 0;
-  async function connect(): Promise<string> {
-    const endUserId = `cache-${++user}`;
-    const session = (await (
-      await fetch(`${a.url}/v1/connect-sessions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ integration: 'xero', endUserId }),
-      })
-    ).json()) as { url: string };
-    const start = await fetch(session.url.replace(/^http:\/\/127\.0\.0\.1:0/, a.url), { redirect: 'manual' });
-    const redirect = await sandbox.control.authorize(start.headers.get('location')!, { decision: 'approve' });
-    const callback = new URL(redirect.location);
-    const cookie = start.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const done = await fetch(`${a.url}${callback.pathname}${callback.search}`, { headers: { cookie } });
-    expect(done.status, await done.text()).toBe(200);
-    const { rows } = await sql.query('select id from connections where end_user_id = $1', [endUserId]);
-    return rows[0].id;
-  }
+  const connect = () =>
+    connectOverHttp(a.url, apiKey, sandbox.control, { integration: 'xero', endUserId: `cache-${++user}` });
 
   async function tokenFromB(id: string): Promise<{ status: number; accessToken?: string }> {
     const res = await b.app.inject({

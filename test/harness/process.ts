@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cacheSettingsFromEnvironment } from './tether.ts';
 
 /** A `tether serve` in its own process, for tests of several instances on one database. */
@@ -60,4 +61,13 @@ export async function spawnListening(
       return exited;
     },
   };
+}
+
+/** A port nothing listens on right now (a process must know its public URL before it listens). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

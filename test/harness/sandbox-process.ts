@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { SandboxControl } from '../../src/sandbox/index.ts';
 import { spawnListening, type TetherProcess } from './process.ts';
 
@@ -23,16 +22,12 @@ export async function spawnSandbox(dataDir: string): Promise<SandboxProcess> {
   return { ...process, sandboxUrl, control: new SandboxControl(sandboxUrl) };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './process.ts';
 
-/** The connect flow over HTTP, as a browser runs it; returns the connection id. */
+/**
+ * The connect flow over HTTP, as a browser runs it; returns the connection id. The links tether
+ * hands out are followed on `tetherUrl` (a process started with PORT=0 writes `:0` in them).
+ */
 export async function connectOverHttp(
   tetherUrl: string,
   apiKey: string,
@@ -46,7 +41,13 @@ export async function connectOverHttp(
     body: JSON.stringify({ integration: input.integration, endUserId: input.endUserId }),
   });
   if (session.status !== 201) throw new Error(`connect session: ${session.status} ${await session.text()}`);
-  const start = await fetch(((await session.json()) as { url: string }).url, { redirect: 'manual' });
+  const onTether = (url: string) => {
+    const { pathname, search } = new URL(url);
+    return `${tetherUrl}${pathname}${search}`;
+  };
+  const start = await fetch(onTether(((await session.json()) as { url: string }).url), {
+    redirect: 'manual',
+  });
   await start.body?.cancel();
   const cookie = start.headers
     .getSetCookie()
@@ -56,7 +57,7 @@ export async function connectOverHttp(
     start.headers.get('location')!,
     input.account ? { account: input.account } : {},
   );
-  const callback = await fetch(consent.location, { headers: { cookie }, redirect: 'manual' });
+  const callback = await fetch(onTether(consent.location), { headers: { cookie }, redirect: 'manual' });
   const body = await callback.text();
   if (callback.status !== 200) throw new Error(`connect callback: ${callback.status} ${body}`);
   const list = await fetch(`${tetherUrl}/v1/connections?endUserId=${encodeURIComponent(input.endUserId)}`, {
