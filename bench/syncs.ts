@@ -138,7 +138,15 @@ function runChild(backend: Backend, sandboxUrl: string): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [new URL(import.meta.url).pathname, 'measure', backend, sandboxUrl],
+      // With the loader hook `tether serve` starts with (src/main.ts), so the RSS is a server's.
+      [
+        '--import',
+        new URL('../src/package-scope-cache.ts', import.meta.url).href,
+        new URL(import.meta.url).pathname,
+        'measure',
+        backend,
+        sandboxUrl,
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
