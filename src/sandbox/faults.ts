@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { endpointMatches } from './route-config.ts';
+import { makeRuleList } from './rule-list.ts';
 import { makeRandom, type Random } from './webhooks/random.ts';
 
 // Fault rules say how an endpoint misbehaves. A rule covers an endpoint pattern and fires for
@@ -48,33 +48,25 @@ export interface FaultStore {
 }
 
 export function makeFaultStore(seed: string): FaultStore {
-  let rules: FaultRule[] = [];
+  const rules = makeRuleList<FaultRuleInput, FaultRule>('flt', (input, id) => ({ ...input, id, hits: 0 }));
   let random: Random = makeRandom(`${seed}:faults`);
   const fires = (rule: FaultRule) => rule.rate === undefined || random.next() < rule.rate;
   const consume = (rule: FaultRule) => {
     rule.hits += 1;
-    if (rule.times !== undefined && rule.hits >= rule.times) rules = rules.filter((r) => r !== rule);
+    if (rule.times !== undefined && rule.hits >= rule.times) rules.remove(rule.id);
   };
 
   return {
-    add(input) {
-      const rule: FaultRule = { ...input, id: `flt_${randomUUID()}`, hits: 0 };
-      rules.push(rule);
-      return rule;
-    },
-    list: () => rules.map((rule) => ({ ...rule })),
-    remove(id) {
-      const before = rules.length;
-      rules = rules.filter((rule) => rule.id !== id);
-      return rules.length < before;
-    },
+    add: rules.add,
+    list: rules.list,
+    remove: rules.remove,
     clear() {
-      rules = [];
+      rules.clear();
       random = makeRandom(`${seed}:faults`);
     },
     take(endpoint) {
       const plan: FaultPlan = { latencyMs: 0, terminal: null };
-      for (const rule of [...rules]) {
+      for (const rule of rules.live()) {
         if (!endpointMatches(rule.endpoint, endpoint) || !fires(rule)) continue;
         const { action } = rule;
         if (action.kind === 'latency') {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { endpointMatches } from './route-config.ts';
+import { makeRuleList } from './rule-list.ts';
 
 // Fixed-window rate limits on the sandbox clock: at most `limit` calls to the covered endpoints
 // per `windowSec`; the call after that gets the provider's own 429 with Retry-After set to the
@@ -36,25 +36,20 @@ export interface RateLimitStore {
 }
 
 export function makeRateLimitStore(): RateLimitStore {
-  let rules: RateLimitRule[] = [];
+  const rules = makeRuleList<RateLimitInput, RateLimitRule>('rl', (input, id) => ({
+    ...input,
+    id,
+    windowStart: Number.NaN,
+    used: 0,
+  }));
   return {
-    add(input) {
-      const rule: RateLimitRule = { ...input, id: `rl_${randomUUID()}`, windowStart: Number.NaN, used: 0 };
-      rules.push(rule);
-      return rule;
-    },
-    list: () => rules.map((rule) => ({ ...rule })),
-    remove(id) {
-      const before = rules.length;
-      rules = rules.filter((rule) => rule.id !== id);
-      return rules.length < before;
-    },
-    clear() {
-      rules = [];
-    },
+    add: rules.add,
+    list: rules.list,
+    remove: rules.remove,
+    clear: rules.clear,
     hit(endpoint, now) {
       let worst: RateLimitHit | null = null;
-      for (const rule of rules) {
+      for (const rule of rules.live()) {
         if (!endpointMatches(rule.endpoint, endpoint)) continue;
         const windowMs = rule.windowSec * 1000;
         if (!(now < rule.windowStart + windowMs)) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { makeRandom, type Random } from '../webhooks/random.ts';
+import { pickLive } from './pick-live.ts';
 
 /**
  * A generated collection with a change feed, for the providers whose APIs page a list and report
@@ -75,15 +76,6 @@ export function makeCollection(input: CollectionSpec, now: number): Collection {
     changed.set(index, { at, position: entry.position });
   };
 
-  function pickLive(random: Random, taken: Set<number>): number | undefined {
-    for (let attempt = 0; attempt < 64; attempt++) {
-      const index = Math.floor(random.next() * size);
-      if (isLive(index) && !taken.has(index)) return index;
-    }
-    for (let index = size - 1; index >= 0; index--) if (isLive(index) && !taken.has(index)) return index;
-    return undefined;
-  }
-
   return {
     spec,
     prefix,
@@ -121,14 +113,14 @@ export function makeCollection(input: CollectionSpec, now: number): Collection {
       for (let i = 0; i < changes.added; i++) record(size++, 'added', at);
       const touched = new Set<number>();
       for (let i = 0; i < changes.updated; i++) {
-        const index = pickLive(random, touched);
+        const index = pickLive(random, size, isLive, touched);
         if (index === undefined) break;
         touched.add(index);
         versions.set(index, (versions.get(index) ?? 0) + 1);
         record(index, 'updated', at);
       }
       for (let i = 0; i < changes.deleted; i++) {
-        const index = pickLive(random, touched);
+        const index = pickLive(random, size, isLive, touched);
         if (index === undefined) break;
         touched.add(index);
         deleted.add(index);

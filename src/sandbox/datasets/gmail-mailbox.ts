@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { makeRandom } from '../webhooks/random.ts';
+import { pickLive } from './pick-live.ts';
 
 /**
  * A Gmail mailbox generated on demand: message `i` is a pure function of (seed, i), so a
@@ -101,15 +102,6 @@ export function makeMailbox(input: MailboxSpec, now: number): Mailbox {
   };
   const isLive = (index: number) => index >= 0 && index < size && !deleted.has(index);
 
-  function pickLive(random: ReturnType<typeof makeRandom>, taken: Set<number>): number | undefined {
-    for (let attempt = 0; attempt < 64; attempt++) {
-      const index = Math.floor(random.next() * size);
-      if (isLive(index) && !taken.has(index)) return index;
-    }
-    for (let index = size - 1; index >= 0; index--) if (isLive(index) && !taken.has(index)) return index;
-    return undefined;
-  }
-
   return {
     spec,
     size: () => size,
@@ -188,14 +180,14 @@ export function makeMailbox(input: MailboxSpec, now: number): Mailbox {
       let id = nextHistoryId + changes.added;
       const touched = new Set<number>();
       for (let i = 0; i < changes.updated; i++) {
-        const index = pickLive(random, touched);
+        const index = pickLive(random, size, isLive, touched);
         if (index === undefined) break;
         touched.add(index);
         batch.updated.push(index);
         versions.set(index, { version: (versions.get(index)?.version ?? 0) + 1, historyId: id++ });
       }
       for (let i = 0; i < changes.deleted; i++) {
-        const index = pickLive(random, touched);
+        const index = pickLive(random, size, isLive, touched);
         if (index === undefined) break;
         touched.add(index);
         batch.deleted.push(index);

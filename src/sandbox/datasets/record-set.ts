@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { makeRandom } from '../webhooks/random.ts';
+import { pickLive } from './pick-live.ts';
 
 /**
  * A provider's collection (Xero invoices, DocuSign envelopes, Notion pages, Instagram media,
@@ -106,15 +107,6 @@ export function makeRecordSet(input: RecordSetSpec): RecordSet {
   };
   const isLive = (index: number) => index >= 0 && index < size && !touched.get(index)?.removed;
 
-  function pickLive(random: ReturnType<typeof makeRandom>, taken: Set<number>): number | undefined {
-    for (let attempt = 0; attempt < 64; attempt++) {
-      const index = Math.floor(random.next() * size);
-      if (isLive(index) && !taken.has(index)) return index;
-    }
-    for (let index = size - 1; index >= 0; index--) if (isLive(index) && !taken.has(index)) return index;
-    return undefined;
-  }
-
   return {
     spec,
     size: () => size,
@@ -208,13 +200,13 @@ export function makeRecordSet(input: RecordSetSpec): RecordSet {
         touched.set(index, { version: (before?.version ?? 0) + 1, modifiedAt: stamp(now), removed });
       };
       for (let i = 0; i < changes.updated; i++) {
-        const index = pickLive(random, taken);
+        const index = pickLive(random, size, isLive, taken);
         if (index === undefined) break;
         taken.add(index);
         touch(index, false);
       }
       for (let i = 0; i < changes.deleted; i++) {
-        const index = pickLive(random, taken);
+        const index = pickLive(random, size, isLive, taken);
         if (index === undefined) break;
         taken.add(index);
         touch(index, true);
