@@ -1,6 +1,6 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage } from '../db/keyset.ts';
+import { type Keyset, tablePage } from '../db/keyset.ts';
 import { auditLog } from '../db/schema.ts';
 import { redactSecrets } from '../redact.ts';
 
@@ -64,14 +64,7 @@ export async function listAudit(db: Db, query: AuditQuery): Promise<AuditPage> {
   if (query.action) conditions.push(eq(auditLog.action, query.action));
   if (query.subjectType) conditions.push(eq(auditLog.subjectType, query.subjectType));
   if (query.subjectId) conditions.push(eq(auditLog.subjectId, query.subjectId));
-  const { rows, nextCursor } = await keysetPage(auditNewestFirst, query, (page) =>
-    db
-      .select({ row: auditLog, key: page.key })
-      .from(auditLog)
-      .where(and(...conditions, page.after))
-      .orderBy(...page.orderBy)
-      .limit(page.limit),
-  );
+  const { rows, nextCursor } = await tablePage(db, auditLog, auditNewestFirst, query, conditions);
   return {
     items: rows.map((row) => ({
       id: row.id.toString(),

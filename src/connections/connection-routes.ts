@@ -1,9 +1,9 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage } from '../db/keyset.ts';
+import { type Keyset, tablePage } from '../db/keyset.ts';
 import { connections } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { listOf, pageQuery } from '../http/list-schema.ts';
@@ -114,14 +114,7 @@ export const connectionRoutes: FastifyPluginAsyncZod<ConnectionRouteDeps> = asyn
       if (q.endUserId) where.push(eq(connections.endUserId, q.endUserId));
       if (q.integration) where.push(eq(connections.integrationKey, q.integration));
       if (q.status) where.push(eq(connections.status, q.status));
-      const { rows, nextCursor } = await keysetPage(connectionsNewestFirst, q, (page) =>
-        deps.db
-          .select({ row: connections, key: page.key })
-          .from(connections)
-          .where(and(...where, page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
-      );
+      const { rows, nextCursor } = await tablePage(deps.db, connections, connectionsNewestFirst, q, where);
       return { items: rows.map((row) => toConnectionView(row, deps.sealer)), nextCursor };
     },
   );

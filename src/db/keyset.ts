@@ -1,6 +1,7 @@
-import { asc, desc, type SQL, sql } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { and, asc, desc, type InferSelectModel, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { AppError } from '../errors.ts';
+import type { Db } from './client.ts';
 
 /**
  * Keyset pagination, written once for every list. A list orders by a sort key and a unique column
@@ -75,6 +76,28 @@ export async function keysetPage<R>(
     nextCursor:
       found.length > request.limit && last ? encodeCursor(keyset, JSON.parse(last.key) as string[]) : null,
   };
+}
+
+/** The usual list: a page of one table's whole rows that match `filters`, in the keyset's order. */
+export function tablePage<T extends PgTable>(
+  db: Db,
+  table: T,
+  keyset: Keyset,
+  request: PageRequest,
+  filters: readonly (SQL | undefined)[] = [],
+): Promise<Page<InferSelectModel<T>>> {
+  return keysetPage(
+    keyset,
+    request,
+    (page) =>
+      db
+        .select({ row: table, key: page.key })
+        // A generic table defeats drizzle's check of `from`'s argument; the result type is restated.
+        .from(table as PgTable)
+        .where(and(...filters, page.after))
+        .orderBy(...page.orderBy)
+        .limit(page.limit) as unknown as Promise<{ row: InferSelectModel<T>; key: string }[]>,
+  );
 }
 
 export function encodeCursor(keyset: Keyset, values: readonly string[]): string {

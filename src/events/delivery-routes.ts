@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage } from '../db/keyset.ts';
+import { type Keyset, tablePage } from '../db/keyset.ts';
 import { eventDeliveries } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { listOf, pageQuery } from '../http/list-schema.ts';
@@ -46,13 +46,12 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{
       const subscription = await loadSubscription(db, request.params.id);
       const where: SQL[] = [eq(eventDeliveries.subscriptionId, subscription.id)];
       if (request.query.status) where.push(eq(eventDeliveries.status, request.query.status));
-      const { rows, nextCursor } = await keysetPage(deliveriesNewestFirst, request.query, (page) =>
-        db
-          .select({ row: eventDeliveries, key: page.key })
-          .from(eventDeliveries)
-          .where(and(...where, page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
+      const { rows, nextCursor } = await tablePage(
+        db,
+        eventDeliveries,
+        deliveriesNewestFirst,
+        request.query,
+        where,
       );
       return { items: rows.map(toDeliveryView), nextCursor };
     },

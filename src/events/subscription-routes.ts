@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage } from '../db/keyset.ts';
+import { type Keyset, tablePage } from '../db/keyset.ts';
 import { eventSubscriptions } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { listOf, pageQuery } from '../http/list-schema.ts';
@@ -108,13 +108,11 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<EventRouteDeps> = async (
       },
     },
     async (request) => {
-      const { rows, nextCursor } = await keysetPage(subscriptionsOldestFirst, request.query, (page) =>
-        db
-          .select({ row: eventSubscriptions, key: page.key })
-          .from(eventSubscriptions)
-          .where(page.after)
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
+      const { rows, nextCursor } = await tablePage(
+        db,
+        eventSubscriptions,
+        subscriptionsOldestFirst,
+        request.query,
       );
       return { items: rows.map(toSubscriptionView), nextCursor };
     },

@@ -2,7 +2,7 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage, type PageRequest } from '../db/keyset.ts';
+import { type Keyset, type PageRequest, tablePage } from '../db/keyset.ts';
 import { connections, type IntegrationRow, integrations } from '../db/schema.ts';
 import { sealContext } from '../db/sealed-columns.ts';
 import { AppError } from '../errors.ts';
@@ -171,14 +171,7 @@ export async function listIntegrations(
   deps: IntegrationDeps,
   request: PageRequest,
 ): Promise<{ items: IntegrationView[]; nextCursor: string | null }> {
-  const { rows, nextCursor } = await keysetPage(integrationsByKey, request, (page) =>
-    deps.db
-      .select({ row: integrations, key: page.key })
-      .from(integrations)
-      .where(page.after)
-      .orderBy(...page.orderBy)
-      .limit(page.limit),
-  );
+  const { rows, nextCursor } = await tablePage(deps.db, integrations, integrationsByKey, request);
   return { items: rows.map((row) => toView(deps.publicUrl, row)), nextCursor };
 }
 

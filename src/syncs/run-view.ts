@@ -1,7 +1,7 @@
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage, type PageRequest } from '../db/keyset.ts';
+import { type Keyset, type PageRequest, tablePage } from '../db/keyset.ts';
 import { type SyncRunDbRow, syncFailedRecords, syncRuns } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { SyncRunRow } from './run-store.ts';
@@ -99,14 +99,7 @@ export async function listRuns(
   if (query.connectionId) where.push(eq(syncRuns.connectionId, query.connectionId));
   if (query.sync) where.push(eq(syncRuns.syncName, query.sync));
   if (query.status) where.push(eq(syncRuns.status, query.status));
-  const { rows, nextCursor } = await keysetPage(runsNewestFirst, query, (page) =>
-    db
-      .select({ row: syncRuns, key: page.key })
-      .from(syncRuns)
-      .where(and(...where, page.after))
-      .orderBy(...page.orderBy)
-      .limit(page.limit),
-  );
+  const { rows, nextCursor } = await tablePage(db, syncRuns, runsNewestFirst, query, where);
   return { items: rows.map(toRunView), nextCursor };
 }
 
@@ -174,19 +167,9 @@ export async function listFailedRecords(
   pair: { connectionId: string; syncName: string },
   request: PageRequest,
 ): Promise<{ items: FailedRecordView[]; nextCursor: string | null }> {
-  const { rows, nextCursor } = await keysetPage(failedByRecord, request, (page) =>
-    db
-      .select({ row: syncFailedRecords, key: page.key })
-      .from(syncFailedRecords)
-      .where(
-        and(
-          eq(syncFailedRecords.connectionId, pair.connectionId),
-          eq(syncFailedRecords.syncName, pair.syncName),
-          page.after,
-        ),
-      )
-      .orderBy(...page.orderBy)
-      .limit(page.limit),
-  );
+  const { rows, nextCursor } = await tablePage(db, syncFailedRecords, failedByRecord, request, [
+    eq(syncFailedRecords.connectionId, pair.connectionId),
+    eq(syncFailedRecords.syncName, pair.syncName),
+  ]);
   return { items: rows.map(toFailedRecordView), nextCursor };
 }

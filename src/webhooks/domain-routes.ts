@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage } from '../db/keyset.ts';
+import { type Keyset, tablePage } from '../db/keyset.ts';
 import { gmailMailboxes, payments, signatureRequests } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { listOf, pageQuery } from '../http/list-schema.ts';
@@ -130,14 +130,7 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         eqIf(payments.integrationKey, q.integration),
         eqIf(payments.providerObjectId, q.providerObjectId),
       ];
-      const { rows, nextCursor } = await keysetPage(paymentsNewestFirst, q, (page) =>
-        db
-          .select({ row: payments, key: page.key })
-          .from(payments)
-          .where(and(...filters, page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
-      );
+      const { rows, nextCursor } = await tablePage(db, payments, paymentsNewestFirst, q, filters);
       return { items: rows.map(toPayment), nextCursor };
     },
   );
@@ -180,13 +173,12 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
         eqIf(signatureRequests.status, q.status),
         eqIf(signatureRequests.integrationKey, q.integration),
       ];
-      const { rows, nextCursor } = await keysetPage(signatureRequestsNewestFirst, q, (page) =>
-        db
-          .select({ row: signatureRequests, key: page.key })
-          .from(signatureRequests)
-          .where(and(...filters, page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
+      const { rows, nextCursor } = await tablePage(
+        db,
+        signatureRequests,
+        signatureRequestsNewestFirst,
+        q,
+        filters,
       );
       return { items: rows.map(toSignatureRequest), nextCursor };
     },
@@ -225,14 +217,9 @@ export const domainRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
       },
     },
     async ({ query: q }) => {
-      const { rows, nextCursor } = await keysetPage(mailboxesByAddress, q, (page) =>
-        db
-          .select({ row: gmailMailboxes, key: page.key })
-          .from(gmailMailboxes)
-          .where(and(eqIf(gmailMailboxes.integrationKey, q.integration), page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
-      );
+      const { rows, nextCursor } = await tablePage(db, gmailMailboxes, mailboxesByAddress, q, [
+        eqIf(gmailMailboxes.integrationKey, q.integration),
+      ]);
       return { items: rows.map(toMailbox), nextCursor };
     },
   );

@@ -1,8 +1,8 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { type Keyset, keysetPage } from '../db/keyset.ts';
+import { type Keyset, tablePage } from '../db/keyset.ts';
 import { type WebhookEventRow, webhookEvents } from '../db/schema.ts';
 import { listOf, pageQuery } from '../http/list-schema.ts';
 import type { PgBoss } from '../jobs/boss.ts';
@@ -72,14 +72,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Db; boss: PgBoss; now: () 
       if (q.integration) where.push(eq(webhookEvents.integrationKey, q.integration));
       if (q.status) where.push(eq(webhookEvents.status, q.status));
       if (q.type) where.push(eq(webhookEvents.type, q.type));
-      const { rows, nextCursor } = await keysetPage(eventsNewestFirst, q, (page) =>
-        db
-          .select({ row: webhookEvents, key: page.key })
-          .from(webhookEvents)
-          .where(and(...where, page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
-      );
+      const { rows, nextCursor } = await tablePage(db, webhookEvents, eventsNewestFirst, q, where);
       return { items: rows.map(toView), nextCursor };
     },
   );
