@@ -137,6 +137,35 @@ describe('Gmail sync', () => {
     expect(again).toMatchObject({ status: 'succeeded', imported: 0, updated: 0, deleted: 0 });
   });
 
+  it("announces each run with a records cursor that reads exactly the run's changes", async () => {
+    const id = await connected(250);
+    const announced = async (runId: string) => {
+      const [event] = await runStatement<{ type: string; data: { records: { cursor: string } } }>(
+        t.database.db,
+        statement(`select type, data from outbound_events where data->>'runId' = $1`),
+        [runId],
+      );
+      expect(event?.type).toBe('sync.completed');
+      return event!.data.records.cursor;
+    };
+    const full = await runToEnd(id);
+    expect((await readAll(id, await announced(full.id))).items).toHaveLength(250);
+
+    await sandbox.control.changeDataset('google', 'messages', {
+      account: accountId,
+      added: 4,
+      updated: 3,
+      deleted: 2,
+      seed: 'announced',
+    });
+    const incremental = await runToEnd(id);
+    expect(incremental).toMatchObject({ status: 'succeeded', imported: 4, deleted: 2 });
+    const { items } = await readAll(id, await announced(incremental.id));
+    // The run's 9 changes and nothing from the full run before it.
+    expect(items).toHaveLength(9);
+    expect(items.filter((i) => i.lastAction === 'deleted')).toHaveLength(2);
+  });
+
   it('stores the good records of a page with malformed ones, lists those with their error, and imports them once fixed', async () => {
     const id = await connected(300, { malformedEvery: 50 });
     const partial = await runToEnd(id);

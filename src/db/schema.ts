@@ -191,6 +191,7 @@ export const syncRuns = pgTable('sync_runs', {
   skipped: integer('skipped').notNull(),
   failed: integer('failed').notNull(),
   pages: integer('pages').notNull(),
+  recordsFrom: bigint('records_from', { mode: 'bigint' }),
   owner: text('owner'),
   leaseUntil: timestamp('lease_until', { withTimezone: true }),
   error: jsonb('error').$type<{ code: string; message: string }>(),

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
 import type { ConnectionStatus } from '../db/schema.ts';
+import { encodeRecordsCursor } from '../syncs/records-cursor.ts';
 import { emitEvent } from './emit.ts';
 
 /**
@@ -114,6 +115,7 @@ export function emitSyncFinished(
     error: { code: string; message: string } | null;
     started_at: Date | string | null;
     finished_at: Date | string | null;
+    records_from: string | number | bigint | null;
   },
 ): Promise<string> {
   const finishedAt = run.finished_at ? new Date(run.finished_at) : new Date();
@@ -135,9 +137,12 @@ export function emitSyncFinished(
         failed: run.failed,
       },
       error: run.error,
-      // Every record this run wrote has lastModifiedAt at or after its start: read
-      // GET /v1/connections/:connectionId/records/:model?modifiedAfter=… (or go on from your cursor).
-      records: { modifiedAfter: startedAt },
+      // Every record this run wrote comes after `cursor` in the change order (and has
+      // lastModifiedAt at or after its start): GET /v1/connections/:connectionId/records/:model?cursor=…
+      records: {
+        cursor: run.records_from === null ? null : encodeRecordsCursor(String(run.records_from)),
+        modifiedAfter: startedAt,
+      },
       startedAt,
       version: finishedAt.toISOString(),
     },

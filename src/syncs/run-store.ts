@@ -38,6 +38,8 @@ export interface SyncRunRow {
   skipped: number;
   failed: number;
   pages: number;
+  /** The record position the run's changes come after (see migration 0025); null for older runs. */
+  records_from: string | number | bigint | null;
   owner: string | null;
   lease_until: Date | null;
   error: RunError | null;
@@ -50,8 +52,10 @@ export interface RunCounts extends WriteCounts {
   failed: number;
 }
 
-const CREATE = statement(`insert into sync_runs (id, connection_id, sync_name, status, trigger)
-  values ($1, $2, $3, 'running', $4)
+// records_from: the last record position handed out so far (0 before the first).
+const CREATE = statement(`insert into sync_runs (id, connection_id, sync_name, status, trigger, records_from)
+  values ($1, $2, $3, 'running', $4,
+    (select case when is_called then last_value else 0 end from sync_record_positions))
   on conflict (connection_id, sync_name) where status = 'running' do nothing
   returning *`);
 const RUNNING = statement(
