@@ -51,7 +51,12 @@ export function isJsonRequest(request: FastifyRequest): boolean {
 
 /** The token of an `Authorization: Bearer <token>` header, if any. */
 export function bearerToken(request: FastifyRequest): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return bearerOf(request.headers.authorization);
+}
+
+/** The token of an `Authorization` header's value, if it is `Bearer <token>`. */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   return match?.[1];
 }
 

@@ -30,9 +30,7 @@ export async function commitPage(
   const counts: RunCounts = { imported: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
   const failures: { model: string; externalId: string; error: RecordError }[] = [];
   const byModel = new Map<string, RecordChange[]>();
-  const seen = new Map<string, string[]>();
   for (const item of page.items) {
-    seenOf(seen, item.model).push(item.id);
     const change = toChange(target, item);
     if ('error' in change) failures.push({ model: item.model, externalId: item.id, error: change.error });
     else {
@@ -41,8 +39,15 @@ export async function commitPage(
       byModel.set(item.model, list);
     }
   }
+  const seenPass = page.fullPass?.id;
   for (const [model, changes] of byModel) {
-    const stored = await storeIsolated(tx, { connectionId: target.connectionId, model }, changes, failures);
+    const stored = await storeIsolated(
+      tx,
+      { connectionId: target.connectionId, model },
+      changes,
+      failures,
+      seenPass,
+    );
     for (const key of Object.keys(stored.counts) as (keyof typeof stored.counts)[])
       counts[key] += stored.counts[key];
     await clearFailures(tx, target, model, stored.ids);
@@ -51,7 +56,12 @@ export async function commitPage(
   await recordFailures(tx, target, failures);
   if (page.fullPass) {
     const pass = page.fullPass;
-    for (const [model, ids] of seen)
+    // The stored records were marked as they were written; a failed one was seen too (it may
+    // exist from before, and must not become a tombstone for failing now).
+    const failedByModel = new Map<string, string[]>();
+    for (const f of failures)
+      failedByModel.set(f.model, [...(failedByModel.get(f.model) ?? []), f.externalId]);
+    for (const [model, ids] of failedByModel)
       await markSeen(tx, { connectionId: target.connectionId, model }, pass.id, ids);
     if (pass.complete && failures.length === 0 && !target.hasFailures()) {
       for (const model of pass.models)
@@ -59,12 +69,6 @@ export async function commitPage(
     }
   }
   return counts;
-}
-
-function seenOf(seen: Map<string, string[]>, model: string): string[] {
-  const list = seen.get(model) ?? [];
-  seen.set(model, list);
-  return list;
 }
 
 function toChange(target: PageTarget, item: SyncItem): { change: RecordChange } | { error: RecordError } {
@@ -86,16 +90,17 @@ async function storeIsolated(
   target: { connectionId: string; model: string },
   changes: RecordChange[],
   failures: { model: string; externalId: string; error: RecordError }[],
+  seenPass: string | undefined,
 ) {
   try {
-    const counts = await tx.transaction((sp) => writeRecords(sp, target, changes));
+    const counts = await tx.transaction((sp) => writeRecords(sp, target, changes, { seenPass }));
     return { counts, ids: changes.map((c) => c.id) };
   } catch {
     const total = { imported: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0 };
     const ids: string[] = [];
     for (const change of changes) {
       try {
-        const one = await tx.transaction((sp) => writeRecords(sp, target, [change]));
+        const one = await tx.transaction((sp) => writeRecords(sp, target, [change], { seenPass }));
         for (const key of Object.keys(one) as (keyof typeof one)[]) total[key] += one[key];
         ids.push(change.id);
       } catch (error) {

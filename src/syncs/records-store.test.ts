@@ -120,4 +120,41 @@ describe('records store', () => {
     expect(rows.map((r) => [r.external_id, r.last_action])).toEqual([['a', 'added']]);
     expect(rows[0]!.data).toEqual({ v: 2 });
   });
+
+  it('marks every record of a full pass as seen, new, changed, unchanged and older ones alike', async () => {
+    const to = await target();
+    await write(to, [
+      { id: 'same', data: { v: 1 } },
+      { id: 'changed', data: { v: 1 } },
+      { id: 'newer', data: { v: 1 }, version: 9 },
+      { id: 'gone', data: { v: 1 } },
+    ]);
+    await write(to, [{ id: 'gone', deleted: true }]);
+    const pass = (changes: RecordChange[]) =>
+      t.database.db.transaction((tx) => writeRecords(tx, to, changes, { seenPass: 'pass-1' }));
+    expect(
+      await pass([
+        { id: 'same', data: { v: 1 } },
+        { id: 'changed', data: { v: 2 } },
+        { id: 'newer', data: { v: 0 }, version: 8 },
+        { id: 'fresh', data: { v: 1 } },
+        { id: 'gone', deleted: true },
+        { id: 'ghost', deleted: true },
+      ]),
+    ).toMatchObject({ imported: 1, updated: 1, unchanged: 3, skipped: 1 });
+    const seen = await runStatement<{ external_id: string; seen_pass: string | null }>(
+      t.database.db,
+      statement(
+        'select external_id, seen_pass from sync_records where connection_id = $1 order by external_id',
+      ),
+      [to.connectionId],
+    );
+    expect(seen.map((r) => [r.external_id, r.seen_pass])).toEqual([
+      ['changed', 'pass-1'],
+      ['fresh', 'pass-1'],
+      ['gone', 'pass-1'],
+      ['newer', 'pass-1'],
+      ['same', 'pass-1'],
+    ]);
+  });
 });

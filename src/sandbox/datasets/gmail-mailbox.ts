@@ -60,6 +60,8 @@ export interface Mailbox {
   indexOf(id: string): number | undefined;
   isLive(index: number): boolean;
   message(index: number): GmailMessage;
+  /** A message's ids alone (what list and history answer), without generating the message. */
+  ref(index: number): { id: string; threadId: string };
   /** Live indexes below `before`, newest first, at most `limit`. */
   newest(before: number, limit: number): number[];
   /** History records with an id above `after`, oldest first, at most `limit`. */
@@ -95,6 +97,8 @@ export function makeMailbox(input: MailboxSpec, now: number): Mailbox {
   const batches: HistoryBatch[] = [];
 
   const idOf = (index: number) => `18${prefix}${index.toString(16).padStart(8, '0')}`;
+  /** Three messages to a thread. */
+  const threadOf = (index: number) => idOf(index - (index % 3));
   const addedHistoryId = (index: number): number => {
     for (const b of batches)
       if (index >= b.addedFrom && index < b.addedFrom + b.added) return b.firstId + (index - b.addedFrom);
@@ -131,7 +135,7 @@ export function makeMailbox(input: MailboxSpec, now: number): Mailbox {
       const every = spec.malformedEvery;
       return {
         id: idOf(index),
-        threadId: idOf(index - (index % 3)),
+        threadId: threadOf(index),
         labelIds,
         snippet: words.join(' '),
         historyId: String(historyId),
@@ -144,6 +148,7 @@ export function makeMailbox(input: MailboxSpec, now: number): Mailbox {
         malformed: every !== undefined && (index + 1) % every === 0,
       };
     },
+    ref: (index) => ({ id: idOf(index), threadId: threadOf(index) }),
     newest(before, limit) {
       const out: number[] = [];
       for (let index = Math.min(before, size) - 1; index >= 0 && out.length < limit; index--)

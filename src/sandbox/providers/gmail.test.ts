@@ -204,6 +204,61 @@ describe('gmail sandbox', () => {
     expect(refused.status).toBe(400);
   });
 
+  it('answers every part of a batch as its own call: other Gmail calls, rate limits, a dropped call', async () => {
+    await size(5);
+    const ids: string[] = (await call('/messages')).body.messages.map((m: Loose) => m.id);
+    const batch = (paths: string[]) =>
+      fetch(`${sb.endpoints.google.apiBaseUrl}/batch/gmail/v1`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/mixed; boundary=b' },
+        body: paths
+          .map(
+            (p, i) =>
+              `--b\r\nContent-Type: application/http\r\nContent-ID: <item${i}>\r\n\r\nGET ${p}\r\n\r\n`,
+          )
+          .join('')
+          .concat('--b--\r\n'),
+      });
+    const answerParts = async (res: Response) => {
+      const boundary = /boundary=(\S+)/.exec(res.headers.get('content-type')!)![1]!;
+      return (await res.text())
+        .split(`--${boundary}`)
+        .slice(1, -1)
+        .map((p) => ({
+          status: Number(/HTTP\/1.1 (\d{3})/.exec(p)![1]),
+          head: p.slice(0, p.indexOf('{')),
+          body: JSON.parse(p.slice(p.indexOf('{'))),
+        }));
+    };
+    // At most two messages.get a minute: the third part is answered Google's 429, with Retry-After.
+    await sb.control.rateLimit({ endpoint: 'google.gmail.messages.get', limit: 2, windowSec: 60 });
+    const parts = await answerParts(
+      await batch([
+        `/gmail/v1/users/me/messages/${ids[0]}?format=minimal`,
+        '/gmail/v1/users/me/profile',
+        `/gmail/v1/users/me/messages/${ids[1]}?format=metadata&metadataHeaders=Subject`,
+        `/gmail/v1/users/me/messages/${ids[2]}`,
+      ]),
+    );
+    expect(parts.map((p) => p.status)).toEqual([200, 200, 200, 429]);
+    expect(parts[0]!.body).not.toHaveProperty('payload');
+    expect(parts[1]!.body.messagesTotal).toBe(5);
+    expect(parts[2]!.body.payload.headers.map((h: Loose) => h.name)).toEqual(['Subject']);
+    expect(parts[3]!.body.error.status).toBe('RESOURCE_EXHAUSTED');
+    expect(parts[3]!.head).toMatch(/retry-after: \d+/i);
+    const { recent } = await sb.control.calls();
+    expect(recent.filter((c) => c.endpoint === 'google.gmail.messages.get').map((c) => c.status)).toEqual([
+      429, 200, 200,
+    ]);
+    await sb.control.reset();
+
+    // A call that is never answered holds back the whole answer: here the connection is cut.
+    await size(5);
+    await sb.control.drop('google.gmail.messages.get', { times: 1 });
+    const dropped = await batch([`/gmail/v1/users/me/messages/${ids[0]}`]).catch((e: unknown) => e);
+    expect(dropped).toBeInstanceOf(TypeError);
+  });
+
   it('fixes malformed records by sizing again without malformedEvery, keeping the history', async () => {
     await size(6, { malformedEvery: 2 });
     await sb.control.changeDataset('google', 'messages', { account: accountId, added: 1, seed: 'c' });

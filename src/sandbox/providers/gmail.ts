@@ -3,12 +3,19 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GmailMessage, Mailbox } from '../datasets/gmail-mailbox.ts';
 import { mailboxOf } from '../datasets/kinds.ts';
-import { bearerToken, type ProviderReply, sandboxPrefix, send } from '../http.ts';
+import { admitCall, withhold } from '../fault-hook.ts';
+import { bearerOf, bearerToken, type ProviderReply, sandboxPrefix, send } from '../http.ts';
 import { checkAccessToken } from '../oauth/bearer.ts';
 import { endpoint } from '../route-config.ts';
 import type { SandboxState } from '../state.ts';
 import { type BatchAnswer, boundaryOf, parseBatch, renderBatch } from './gmail-batch.ts';
-import { googleError, invalidArgument, notFound, unauthenticated } from './google-errors.ts';
+import {
+  googleError,
+  googleRateLimited,
+  invalidArgument,
+  notFound,
+  unauthenticated,
+} from './google-errors.ts';
 
 // Gmail's mailbox API over the generated mailboxes (datasets/gmail-mailbox.ts), under /google:
 // users.messages.list (newest first, pageToken, maxResults ≤ 500), users.messages.get
@@ -25,11 +32,10 @@ type Auth =
   | { ok: true; accountId: string; mailbox: Mailbox | undefined; email: string }
   | { ok: false; reply: ProviderReply };
 
-function authorize(state: SandboxState, request: FastifyRequest): Auth {
-  const check = checkAccessToken(state, 'google', bearerToken(request));
+function authorize(state: SandboxState, token: string | undefined, userId: string): Auth {
+  const check = checkAccessToken(state, 'google', token);
   if (!check.ok) return { ok: false, reply: unauthenticated() };
   const user = state.accounts.google.find((u) => u.sub === check.grant.accountId);
-  const { userId } = request.params as { userId: string };
   if (!user || (userId !== 'me' && userId !== user.email)) {
     return {
       ok: false,
@@ -37,6 +43,25 @@ function authorize(state: SandboxState, request: FastifyRequest): Auth {
     };
   }
   return { ok: true, accountId: user.sub, email: user.email, mailbox: mailboxOf(state, user.sub) };
+}
+
+const authorizeRequest = (state: SandboxState, request: FastifyRequest) =>
+  authorize(state, bearerToken(request), (request.params as { userId: string }).userId);
+
+/** users.messages.get: the answer for one message, as a call on its own or a part of a batch. */
+export function getMessage(
+  state: SandboxState,
+  token: string | undefined,
+  call: { userId: string; id: string; format: string | undefined; metadataHeaders: readonly string[] },
+): ProviderReply {
+  const auth = authorize(state, token, call.userId);
+  if (!auth.ok) return auth.reply;
+  const format = (call.format ?? 'full') as (typeof FORMATS)[number];
+  if (!FORMATS.includes(format)) return invalidArgument(`Invalid value at 'format' (${format})`);
+  const index = auth.mailbox?.indexOf(call.id);
+  if (!auth.mailbox || index === undefined || !auth.mailbox.isLive(index)) return notFound();
+  const wanted = call.metadataHeaders.map((h) => h.toLowerCase());
+  return { status: 200, body: renderMessage(auth.mailbox.message(index), format, wanted) };
 }
 
 function readMaxResults(raw: unknown, fallback: number): number | ProviderReply {
@@ -59,7 +84,7 @@ export function registerGmailRoutes(app: FastifyInstance, state: SandboxState): 
     '/gmail/v1/users/:userId/messages',
     endpoint('google.gmail.messages.list'),
     async (request, reply) => {
-      const auth = authorize(state, request);
+      const auth = authorizeRequest(state, request);
       if (!auth.ok) return send(reply, auth.reply);
       const query = request.query as Record<string, string | undefined>;
       const limit = readMaxResults(query.maxResults, 100);
@@ -77,10 +102,7 @@ export function registerGmailRoutes(app: FastifyInstance, state: SandboxState): 
       const more = last !== undefined && mailbox.newest(last, 1).length > 0;
       if (indexes.length === 0) return { resultSizeEstimate: 0 };
       return {
-        messages: indexes.map((index) => {
-          const message = mailbox.message(index);
-          return { id: message.id, threadId: message.threadId };
-        }),
+        messages: indexes.map((index) => mailbox.ref(index)),
         ...(more ? { nextPageToken: String(last) } : {}),
         resultSizeEstimate: mailbox.live(),
       };
@@ -91,17 +113,15 @@ export function registerGmailRoutes(app: FastifyInstance, state: SandboxState): 
     '/gmail/v1/users/:userId/messages/:id',
     endpoint('google.gmail.messages.get'),
     async (request, reply) => {
-      const auth = authorize(state, request);
-      if (!auth.ok) return send(reply, auth.reply);
       const query = request.query as Record<string, string | string[] | undefined>;
-      const format = (typeof query.format === 'string' ? query.format : 'full') as (typeof FORMATS)[number];
-      if (!FORMATS.includes(format))
-        return send(reply, invalidArgument(`Invalid value at 'format' (${format})`));
-      const { id } = request.params as { id: string };
-      const index = auth.mailbox?.indexOf(id);
-      if (!auth.mailbox || index === undefined || !auth.mailbox.isLive(index)) return send(reply, notFound());
-      const wanted = [query.metadataHeaders ?? []].flat().map((h) => h.toLowerCase());
-      return renderMessage(auth.mailbox.message(index), format, wanted);
+      const { userId, id } = request.params as { userId: string; id: string };
+      const answer = getMessage(state, bearerToken(request), {
+        userId,
+        id,
+        format: typeof query.format === 'string' ? query.format : undefined,
+        metadataHeaders: [query.metadataHeaders ?? []].flat(),
+      });
+      return send(reply, answer);
     },
   );
 
@@ -109,7 +129,7 @@ export function registerGmailRoutes(app: FastifyInstance, state: SandboxState): 
     '/gmail/v1/users/:userId/history',
     endpoint('google.gmail.history.list'),
     async (request, reply) => {
-      const auth = authorize(state, request);
+      const auth = authorizeRequest(state, request);
       if (!auth.ok) return send(reply, auth.reply);
       const query = request.query as Record<string, string | undefined>;
       if (query.startHistoryId === undefined)
@@ -130,12 +150,8 @@ export function registerGmailRoutes(app: FastifyInstance, state: SandboxState): 
       const records = mailbox.historyAfter(after, limit);
       const last = records.at(-1);
       const more = last !== undefined && mailbox.historyAfter(last.id, 1).length > 0;
-      const ref = (index: number) => {
-        const m = mailbox.message(index);
-        return { id: m.id, threadId: m.threadId };
-      };
       const history = records.map((record) => {
-        const message = ref(record.index);
+        const message = mailbox.ref(record.index);
         const labelIds = mailbox.message(record.index).labelIds;
         const entry: Record<string, unknown> = { id: String(record.id), messages: [message] };
         if (record.kind === 'added') entry.messagesAdded = [{ message: { ...message, labelIds } }];
@@ -153,11 +169,18 @@ export function registerGmailRoutes(app: FastifyInstance, state: SandboxState): 
   );
 
   app.post('/batch/gmail/v1', endpoint('google.gmail.batch'), async (request, reply) =>
-    answerBatch(app, request, reply),
+    answerBatch(app, state, request, reply),
   );
 }
 
-async function answerBatch(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+const MESSAGE_GET = /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)$/;
+
+async function answerBatch(
+  app: FastifyInstance,
+  state: SandboxState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   const boundary = boundaryOf(request.headers['content-type']);
   const parts = boundary && typeof request.body === 'string' ? parseBatch(request.body, boundary) : undefined;
   if (!parts)
@@ -170,39 +193,87 @@ async function answerBatch(app: FastifyInstance, request: FastifyRequest, reply:
     return send(reply, invalidArgument(`Too many requests in batch: at most ${MAX_BATCH}`));
   const prefix = `${sandboxPrefix(request, 'google')}/google`;
   const answers: BatchAnswer[] = [];
-  // One after another, as each would arrive on its own: faults and counts apply per call.
+  // One after another, as each would arrive on its own: faults, limits and counts apply per call.
+  // messages.get, what a batch is for, is answered here without a request of its own (admitCall
+  // is the fault hook's own decision); any other Gmail call goes through the app as one.
   for (const part of parts) {
-    const path = part.path.startsWith('http')
-      ? new URL(part.path).pathname + new URL(part.path).search
-      : part.path;
+    const url = part.path.startsWith('http') ? new URL(part.path) : new URL(part.path, 'http://batch');
+    const path = url.pathname + url.search;
     if (!path.startsWith('/gmail/v1/')) {
-      answers.push(json(part.contentId, notFound()));
+      answers.push(partOf(part.contentId, notFound()));
       continue;
     }
-    const inner = await app.inject({
-      method: part.method as 'GET',
+    const authorization = part.headers.authorization ?? request.headers.authorization;
+    const get = part.method === 'GET' ? MESSAGE_GET.exec(url.pathname) : null;
+    if (!get) {
+      const inner = await app.inject({
+        method: part.method as 'GET',
+        url: `${prefix}${path}`,
+        headers: { authorization: authorization ?? '' },
+      });
+      answers.push({
+        contentId: part.contentId,
+        status: inner.statusCode,
+        statusText: STATUS_CODES[inner.statusCode] ?? '',
+        headers: {
+          'Content-Type': String(inner.headers['content-type'] ?? 'application/json; charset=UTF-8'),
+        },
+        body: inner.body,
+      });
+      continue;
+    }
+    const admission = await admitCall(state, googleRateLimited, {
+      key: 'google.gmail.messages.get',
+      method: 'GET',
       url: `${prefix}${path}`,
-      headers: { authorization: part.headers.authorization ?? request.headers.authorization ?? '' },
     });
-    answers.push({
-      contentId: part.contentId,
-      status: inner.statusCode,
-      statusText: STATUS_CODES[inner.statusCode] ?? '',
-      headers: { 'Content-Type': String(inner.headers['content-type'] ?? 'application/json; charset=UTF-8') },
-      body: inner.body,
-    });
+    if (admission.kind === 'hang' || admission.kind === 'drop') {
+      // A call that is never answered holds back the answer to the whole batch.
+      withhold(state, request, reply, admission.kind);
+      return reply;
+    }
+    const [userId, id] = [decoded(get[1]!), decoded(get[2]!)];
+    const format = url.searchParams.getAll('format');
+    const answer =
+      admission.kind === 'reply'
+        ? admission.reply
+        : userId === undefined || id === undefined
+          ? invalidArgument('Invalid path')
+          : getMessage(state, bearerOf(authorization), {
+              userId,
+              id,
+              format: format.length === 1 ? format[0] : undefined,
+              metadataHeaders: url.searchParams.getAll('metadataHeaders'),
+            });
+    admission.call.status = answer.status;
+    answers.push(partOf(part.contentId, answer));
   }
   const answerBoundary = `batch_${randomBytes(12).toString('base64url')}`;
   return reply.type(`multipart/mixed; boundary=${answerBoundary}`).send(renderBatch(answers, answerBoundary));
 }
 
-function json(contentId: string | undefined, answer: ProviderReply): BatchAnswer {
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A call's answer as a part of the batch's: its status, its headers, its body as it would be sent. */
+function partOf(contentId: string | undefined, answer: ProviderReply): BatchAnswer {
+  const text = typeof answer.body === 'string';
+  const headers: Record<string, string> = {
+    'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=UTF-8',
+  };
+  for (const [name, value] of Object.entries(answer.headers ?? {}))
+    headers[name.toLowerCase() === 'content-type' ? 'Content-Type' : name] = value;
   return {
     contentId,
     status: answer.status,
     statusText: STATUS_CODES[answer.status] ?? '',
-    headers: { 'Content-Type': 'application/json; charset=UTF-8' },
-    body: JSON.stringify(answer.body),
+    headers,
+    body: text ? (answer.body as string) : JSON.stringify(answer.body),
   };
 }
 

@@ -36,3 +36,25 @@ export function googleError(code: number, message: string, reason: string, statu
 export const notFound = () => googleError(404, 'Requested entity was not found.', 'notFound', 'NOT_FOUND');
 export const invalidArgument = (message: string) =>
   googleError(400, message, 'invalidArgument', 'INVALID_ARGUMENT');
+
+/** Google's 429 when a quota is exhausted. */
+export function googleRateLimited(hit: { retryAfterSec: number }): ProviderReply {
+  return {
+    status: 429,
+    headers: { 'retry-after': String(hit.retryAfterSec) },
+    body: {
+      error: {
+        code: 429,
+        message: 'Resource has been exhausted (e.g. check quota).',
+        errors: [
+          {
+            message: 'Resource has been exhausted (e.g. check quota).',
+            domain: 'usageLimits',
+            reason: 'rateLimitExceeded',
+          },
+        ],
+        status: 'RESOURCE_EXHAUSTED',
+      },
+    },
+  };
+}

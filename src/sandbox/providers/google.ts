@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { mailboxOf } from '../datasets/kinds.ts';
-import { bearerToken, type ProviderReply, readParams, send } from '../http.ts';
+import { bearerToken, readParams, send } from '../http.ts';
 import { registerAuthorize } from '../oauth/authorize.ts';
 import { checkAccessToken } from '../oauth/bearer.ts';
 import type { TokenFailureReason } from '../oauth/token-errors.ts';
@@ -12,7 +12,7 @@ import { registerGmailRoutes } from './gmail.ts';
 import { registerGmailWatchRoutes } from './gmail-watch.ts';
 import { fullSyncRequired, registerCalendarRoutes } from './google-calendar.ts';
 import { registerDriveRoutes } from './google-drive.ts';
-import { UNAUTHENTICATED, WWW_AUTHENTICATE } from './google-errors.ts';
+import { googleRateLimited, UNAUTHENTICATED, WWW_AUTHENTICATE } from './google-errors.ts';
 import type { SandboxProviderModule } from './provider.ts';
 import { registerYoutubeRoutes } from './youtube.ts';
 
@@ -140,32 +140,11 @@ function routes(app: FastifyInstance, state: SandboxState) {
   registerYoutubeRoutes(app, state);
 }
 
-function rateLimited(hit: { retryAfterSec: number }): ProviderReply {
-  return {
-    status: 429,
-    headers: { 'retry-after': String(hit.retryAfterSec) },
-    body: {
-      error: {
-        code: 429,
-        message: 'Resource has been exhausted (e.g. check quota).',
-        errors: [
-          {
-            message: 'Resource has been exhausted (e.g. check quota).',
-            domain: 'usageLimits',
-            reason: 'rateLimitExceeded',
-          },
-        ],
-        status: 'RESOURCE_EXHAUSTED',
-      },
-    },
-  };
-}
-
 export const google: SandboxProviderModule = {
   name: 'google',
   simulates: ['google', 'gmail', 'google-calendar', 'google-drive', 'youtube'],
   routes,
-  rateLimited,
+  rateLimited: googleRateLimited,
   endpoints: (base) => ({
     authorizationUrl: `${base}/google/o/oauth2/v2/auth`,
     tokenUrl: `${base}/google/token`,
