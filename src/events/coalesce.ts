@@ -31,7 +31,7 @@ export function makeCoalescer<I, O>(
       const outputs = await run(calls.map((call) => call.input));
       if (outputs.length !== calls.length)
         throw new Error(`a coalesced run answered ${outputs.length} of ${calls.length} inputs`);
-      calls.forEach((call, i) => call.resolve(outputs[i]!));
+      for (const [i, call] of calls.entries()) call.resolve(outputs[i]!);
     } catch (error) {
       for (const call of calls) call.reject(error);
     } finally {
