@@ -156,7 +156,10 @@ export interface SuccessInput {
 // subscription's failure streak (and breaker) is cleared. A subscription row is written only when
 // that changes something (or last_success_at is 10 s old), so the deliveries of one busy endpoint
 // do not queue on its row lock; the rows to write are locked in id order first, so two of these
-// statements never wait on each other's subscriptions crosswise (a deadlock).
+// statements never wait on each other's subscriptions crosswise (a deadlock). The lock is the one
+// an UPDATE of non-key columns takes (no key update): FOR UPDATE would also block the key-share
+// locks that emitting an event takes on each subscription it fans out to (the deliveries' foreign
+// key), and deadlock with the emitting transactions.
 const SUCCEEDED = statement(`
   with done as (
     update event_deliveries d
@@ -174,7 +177,7 @@ const SUCCEEDED = statement(`
     where s.consecutive_failures <> 0 or s.failing_since is not null or s.breaker_open_until is not null
       or s.last_success_at is null or s.last_success_at < latest.at - interval '10 seconds'
     order by s.id
-    for update of s
+    for no key update of s
   )
   update event_subscriptions s
   set consecutive_failures = 0, failing_since = null, breaker_open_until = null,
