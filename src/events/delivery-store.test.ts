@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeTestDatabase, type TestDatabase } from '../../test/harness/database.ts';
+import { makeTestDatabase, type TestDatabase, testPostgresUrl } from '../../test/harness/database.ts';
 import { rowsOf } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { type ClaimInput, claimAttempts, recordSuccesses } from './delivery-store.ts';
@@ -107,4 +107,34 @@ describe('batched delivery claims and successes', () => {
     expect(rows.find((r) => r.id === a)).toMatchObject({ status: 'succeeded', claim_token: null });
     expect(rows.find((r) => r.id === b)).toMatchObject({ status: 'pending', claim_token: 'someone_else' });
   });
+
+  it.skipIf(!testPostgresUrl)(
+    'records a success while an open transaction emits to the same subscription (no lock between them)',
+    async () => {
+      // Skipped on PGlite: it needs two connections at once, and PGlite has one.
+      const [a, spare] = await deliveries(2);
+      const [claim] = [claimOf(a!)];
+      await claimAttempts(db(), [claim!], BREAKER);
+      // A stale last success: the statement writes the subscription row.
+      await db().execute(sql`update event_subscriptions set last_success_at = null where id = 'sub_a'`);
+      const answer = { status: 204, latencyMs: 3, body: '', error: null };
+      await t.database.withSession((session) =>
+        session.transaction(async (query) => {
+          // Emitting fans out: a delivery row's foreign key holds a key-share lock on the subscription.
+          await query(`update event_deliveries set subscription_id = 'sub_a' where id = $1`, [spare]);
+          await query(
+            `insert into event_deliveries (id, event_id, subscription_id, event_type, status)
+             select 'evd_open_tx', event_id, 'sub_a', event_type, 'pending' from event_deliveries where id = $1`,
+            [spare],
+          );
+          const recorded = recordSuccesses(db(), [{ deliveryId: a!, token: claim!.token, now, answer }]);
+          const outcome = await Promise.race([
+            recorded.then(() => 'recorded'),
+            new Promise((resolve) => setTimeout(() => resolve('blocked'), 2_000)),
+          ]);
+          expect(outcome).toBe('recorded');
+        }),
+      );
+    },
+  );
 });
