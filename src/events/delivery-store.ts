@@ -36,35 +36,53 @@ export interface BreakerSettings {
   maxOpenMs: number;
 }
 
-// $6: the caller holds the breaker's probe (half-open), so an open breaker does not stop it.
+export interface ClaimInput {
+  deliveryId: string;
+  attempt: number;
+  token: string;
+  until: Date;
+  now: Date;
+  /** The caller holds the breaker's probe (half-open), so an open breaker does not stop it. */
+  probe: boolean;
+}
+
+// Many attempts claimed in one statement, each on its own terms: a row of the batch that does not
+// qualify is simply not updated. Two rows of one batch for the same attempt (a duplicate job)
+// update it once, with one of their tokens: the answer is matched on the token, so the other
+// comes back unclaimed.
 const CLAIM = statement(`
   update event_deliveries d
-  set attempts = $2, claim_token = $3, claimed_until = $4::timestamptz, last_attempt_at = $5::timestamptz,
-    next_attempt_at = null, updated_at = $5::timestamptz
-  from event_subscriptions s, outbound_events e
-  where d.id = $1 and s.id = d.subscription_id and e.id = d.event_id
+  set attempts = j.attempt, claim_token = j.token, claimed_until = j.until, last_attempt_at = j.now,
+    next_attempt_at = null, updated_at = j.now
+  from unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::boolean[])
+      as j(id, attempt, token, until, now, probe),
+    event_subscriptions s, outbound_events e
+  where d.id = j.id and s.id = d.subscription_id and e.id = d.event_id
     and d.status = 'pending' and s.enabled
-    and ($6::boolean or (s.consecutive_failures < $7 and (s.breaker_open_until is null or s.breaker_open_until <= $5::timestamptz)))
-    and ((d.attempts = $2 - 1 and d.claim_token is null)
-      or (d.attempts = $2 and d.claim_token is not null and d.claimed_until < $5::timestamptz))
-  returning d.id, d.subscription_id, d.attempts, s.url, s.secrets_sealed, e.id as event_id, e.type, e.data,
-    e.occurred_at`);
+    and (j.probe or (s.consecutive_failures < $7 and (s.breaker_open_until is null or s.breaker_open_until <= j.now)))
+    and ((d.attempts = j.attempt - 1 and d.claim_token is null)
+      or (d.attempts = j.attempt and d.claim_token is not null and d.claimed_until < j.now))
+  returning d.claim_token as token, d.id, d.subscription_id, d.attempts, s.url, s.secrets_sealed,
+    e.id as event_id, e.type, e.data, e.occurred_at`);
 
-export async function claimAttempt(
+/** Claims each input's attempt; the answers in the inputs' order, null where the claim was not made. */
+export async function claimAttempts(
   db: Db,
-  input: { deliveryId: string; attempt: number; token: string; until: Date; now: Date; probe: boolean },
+  inputs: readonly ClaimInput[],
   breaker: BreakerSettings,
-): Promise<ClaimedDelivery | null> {
-  const [row] = await runStatement<ClaimedDelivery>(db, CLAIM, [
-    input.deliveryId,
-    input.attempt,
-    input.token,
-    input.until.toISOString(),
-    input.now.toISOString(),
-    input.probe,
+): Promise<(ClaimedDelivery | null)[]> {
+  if (inputs.length === 0) return [];
+  const rows = await runStatement<ClaimedDelivery & { token: string }>(db, CLAIM, [
+    inputs.map((input) => input.deliveryId),
+    inputs.map((input) => input.attempt),
+    inputs.map((input) => input.token),
+    inputs.map((input) => input.until.toISOString()),
+    inputs.map((input) => input.now.toISOString()),
+    inputs.map((input) => input.probe),
     breaker.threshold,
   ]);
-  return row ?? null;
+  const byToken = new Map(rows.map(({ token, ...row }) => [token, row] as const));
+  return inputs.map((input) => byToken.get(input.token) ?? null);
 }
 
 export interface DeliveryGate {
@@ -127,39 +145,56 @@ export interface AttemptRecord {
   error: string | null;
 }
 
-// Success: the delivery ends, and the subscription's failure streak (and breaker) is cleared. The
-// subscription row is written only when that changes something (or last_success_at is 10 s old),
-// so the deliveries of one busy endpoint do not queue on its row lock.
+export interface SuccessInput {
+  deliveryId: string;
+  token: string;
+  now: Date;
+  answer: AttemptRecord;
+}
+
+// Successes, many in one statement: each delivery ends if its claim is still held, and each
+// subscription's failure streak (and breaker) is cleared. A subscription row is written only when
+// that changes something (or last_success_at is 10 s old), so the deliveries of one busy endpoint
+// do not queue on its row lock; the rows to write are locked in id order first, so two of these
+// statements never wait on each other's subscriptions crosswise (a deadlock). The lock is the one
+// an UPDATE of non-key columns takes (no key update): FOR UPDATE would also block the key-share
+// locks that emitting an event takes on each subscription it fans out to (the deliveries' foreign
+// key), and deadlock with the emitting transactions.
 const SUCCEEDED = statement(`
   with done as (
-    update event_deliveries
+    update event_deliveries d
     set status = 'succeeded', claim_token = null, claimed_until = null, next_attempt_at = null,
-      last_response_status = $3, last_latency_ms = $4, last_response_body = $5, last_error = null,
-      updated_at = $6::timestamptz
-    where id = $1 and claim_token = $2
-    returning subscription_id
+      last_response_status = j.status, last_latency_ms = j.latency, last_response_body = j.body,
+      last_error = null, updated_at = j.now
+    from unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[])
+      as j(id, token, status, latency, body, now)
+    where d.id = j.id and d.claim_token = j.token
+    returning d.subscription_id, j.now
+  ),
+  latest as (select subscription_id, max(now) as at from done group by subscription_id),
+  stale as (
+    select s.id, latest.at from event_subscriptions s join latest on latest.subscription_id = s.id
+    where s.consecutive_failures <> 0 or s.failing_since is not null or s.breaker_open_until is not null
+      or s.last_success_at is null or s.last_success_at < latest.at - interval '10 seconds'
+    order by s.id
+    for no key update of s
   )
   update event_subscriptions s
-  set consecutive_failures = 0, failing_since = null, breaker_open_until = null, last_success_at = $6::timestamptz,
-    updated_at = $6::timestamptz
-  from done
-  where s.id = done.subscription_id
-    and (s.consecutive_failures <> 0 or s.failing_since is not null or s.breaker_open_until is not null
-      or s.last_success_at is null or s.last_success_at < $6::timestamptz - interval '10 seconds')`);
+  set consecutive_failures = 0, failing_since = null, breaker_open_until = null,
+    last_success_at = stale.at, updated_at = stale.at
+  from stale
+  where s.id = stale.id`);
 
-/** Returns whether the caller still held the claim. */
-export async function recordSuccess(
-  db: Db,
-  input: { deliveryId: string; token: string; now: Date; answer: AttemptRecord },
-): Promise<void> {
-  const { answer } = input;
+/** Records each success whose claim the caller still holds (a lapsed one changes nothing). */
+export async function recordSuccesses(db: Db, inputs: readonly SuccessInput[]): Promise<void> {
+  if (inputs.length === 0) return;
   await runStatement(db, SUCCEEDED, [
-    input.deliveryId,
-    input.token,
-    answer.status,
-    answer.latencyMs,
-    answer.body,
-    input.now.toISOString(),
+    inputs.map((input) => input.deliveryId),
+    inputs.map((input) => input.token),
+    inputs.map((input) => input.answer.status),
+    inputs.map((input) => input.answer.latencyMs),
+    inputs.map((input) => input.answer.body),
+    inputs.map((input) => input.now.toISOString()),
   ]);
 }
 

@@ -4,28 +4,31 @@ import type { Sealer } from '../crypto/seal.ts';
 import type { Db } from '../db/client.ts';
 import { jobsIn, type PgBoss } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
+import { makeCoalescer } from './coalesce.ts';
 import { DELIVER_QUEUE, type DeliverJob, deliverJobOptions } from './deliver-queue.ts';
 import {
   type BreakerSettings,
   type ClaimedDelivery,
-  claimAttempt,
+  type ClaimInput,
+  claimAttempts,
   countFailure,
   disableSubscription,
   failForDisabled,
   noteDeferred,
   readGate,
   recordFailedAttempt,
-  recordSuccess,
+  recordSuccesses,
+  type SuccessInput,
   takeProbe,
 } from './delivery-store.ts';
 import { captureDeliveryJobInsert } from './emit.ts';
-import { makeEndpointShare } from './endpoint-share.ts';
+import { makeEndpointShare, type ShareSlot } from './endpoint-share.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import { startRepairSweep } from './repair-sweep.ts';
 import { nextDelayMs, SVIX_SCHEDULE_MS } from './retry-schedule.ts';
 import { type AttemptAnswer, sendAttempt } from './send-attempt.ts';
 import { signedHeaders } from './signature.ts';
-import { openSecrets, signingSecrets } from './subscription-secrets.ts';
+import { openSecrets, type SubscriptionSecrets, signingSecrets } from './subscription-secrets.ts';
 import type { UrlPolicy } from './url-guard.ts';
 
 /**
@@ -42,6 +45,11 @@ import type { UrlPolicy } from './url-guard.ts';
  * tying a fast endpoint's share to a slow batch-mate.) A dead endpoint is cut off by its circuit breaker:
  * after `breaker.threshold` failures in a row its jobs wait, without spending an attempt, until the
  * breaker lets one probe through.
+ *
+ * Database work per delivery is coalesced (coalesce.ts): the claims made while the previous claim
+ * statement runs go in one statement, and so do the successes; each delivery still gets its own
+ * answer (its claim, or none), so one that fails or loses its claim leaves its batch-mates alone.
+ * Failures stay one transaction each (the failure, its retry job, the breaker), as above.
  */
 
 export interface EventDeliveryOptions {
@@ -62,6 +70,10 @@ export interface EventDeliveryOptions {
 
 const CLAIM_MARGIN_MS = 30_000;
 
+/** Claims (and successes) per statement, and such statements at a time, per process. */
+const COALESCE_OPTIONS = { maxBatch: 256, maxInFlight: 2 };
+const MAX_OPENED_SECRETS = 10_000;
+
 /** An attempt in flight longer than this marks its endpoint as slow for the share (above). */
 const SLOW_ATTEMPT_MS = 1_000;
 
@@ -69,7 +81,7 @@ export const DEFAULT_DELIVERY_OPTIONS: Omit<EventDeliveryOptions, 'policy'> = {
   schedule: SVIX_SCHEDULE_MS,
   timeoutMs: 15_000,
   concurrency: 8,
-  batchSize: 16,
+  batchSize: 32,
   perSubscriptionConcurrency: 4,
   breaker: { threshold: 5, openMs: 30_000, maxOpenMs: 10 * 60_000 },
   disableAfterMs: 5 * 24 * 3_600_000,
@@ -114,6 +126,27 @@ export async function startEventDelivery(
   const realTime = (runtimeAt: Date) =>
     new Date(Date.now() + Math.max(0, runtimeAt.getTime() - now().getTime()));
 
+  const claim = makeCoalescer(
+    (inputs: ClaimInput[]) => claimAttempts(db, inputs, options.breaker),
+    COALESCE_OPTIONS,
+  );
+  const recordSuccess = makeCoalescer(async (inputs: SuccessInput[]) => {
+    await recordSuccesses(db, inputs);
+    return inputs.map(() => undefined);
+  }, COALESCE_OPTIONS);
+
+  // Opened secrets per subscription, kept while its sealed value is the one read with the claim
+  // (a rotation or an update seals a new value, which is opened afresh).
+  const opened = new Map<string, { sealed: string; secrets: SubscriptionSecrets }>();
+  function secretsOf(delivery: ClaimedDelivery): SubscriptionSecrets {
+    const known = opened.get(delivery.subscription_id);
+    if (known?.sealed === delivery.secrets_sealed) return known.secrets;
+    const secrets = openSecrets(deps.sealer, delivery.subscription_id, delivery.secrets_sealed);
+    if (opened.size >= MAX_OPENED_SECRETS) opened.clear();
+    opened.set(delivery.subscription_id, { sealed: delivery.secrets_sealed, secrets });
+    return secrets;
+  }
+
   const share = makeEndpointShare(options.perSubscriptionConcurrency, SLOW_ATTEMPT_MS);
 
   /** Runs `deliver` within the subscription's share of this process, or puts the job back. */
@@ -128,15 +161,16 @@ export async function startEventDelivery(
       return;
     }
     try {
-      await deliver(job, slot.sending);
+      await deliver(job, slot);
     } finally {
       slot.release();
     }
   }
 
-  async function deliver(job: DeliverJob, sending: () => void = () => {}): Promise<void> {
+  /** The slot is held from before the claim until the endpoint answers (not while recording it). */
+  async function deliver(job: DeliverJob, slot?: ShareSlot): Promise<void> {
     const at = now();
-    const claim = {
+    const input = {
       deliveryId: job.deliveryId,
       attempt: job.attempt,
       token: randomUUID(),
@@ -145,7 +179,7 @@ export async function startEventDelivery(
       until: new Date(at.getTime() + options.timeoutMs + CLAIM_MARGIN_MS),
       now: at,
     };
-    let claimed = await claimAttempt(db, { ...claim, probe: false }, options.breaker);
+    let claimed = await claim({ ...input, probe: false });
     if (!claimed) {
       const gate = await readGate(db, job.deliveryId);
       if (gate?.status !== 'pending' || gate.claim_token !== null) return;
@@ -172,26 +206,24 @@ export async function startEventDelivery(
         metrics.deliveries.inc({ outcome: 'deferred' });
         return;
       }
-      claimed = await claimAttempt(db, { ...claim, probe: true }, options.breaker);
+      claimed = await claim({ ...input, probe: true });
       if (!claimed) return;
     }
-    sending();
+    slot?.sending();
     const answer = await attempt(claimed);
+    slot?.release();
     metrics.attemptSeconds.observe(answer.latencyMs / 1000);
     const done = now();
     if (answer.status !== null && answer.status >= 200 && answer.status < 300) {
-      await recordSuccess(db, { deliveryId: claimed.id, token: claim.token, now: done, answer });
+      await recordSuccess({ deliveryId: claimed.id, token: input.token, now: done, answer });
       metrics.deliveries.inc({ outcome: 'succeeded' });
       return;
     }
-    await recordFailure(claimed, claim.token, answer, done);
+    await recordFailure(claimed, input.token, answer, done);
   }
 
   async function attempt(delivery: ClaimedDelivery): Promise<AttemptAnswer> {
-    const secrets = signingSecrets(
-      openSecrets(deps.sealer, delivery.subscription_id, delivery.secrets_sealed),
-      now(),
-    );
+    const secrets = signingSecrets(secretsOf(delivery), now());
     const body = JSON.stringify({
       id: delivery.event_id,
       type: delivery.type,

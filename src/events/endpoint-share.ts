@@ -5,22 +5,28 @@
  * attempt in flight is older than that (the endpoint is slow), the job is put back for later
  * instead. So a slow endpoint holds `limit` workers for its timeout, and no more.
  */
-export type ShareAnswer = { release: () => void; sending: () => void } | 'busy';
+export type ShareSlot = { release: () => void; sending: () => void };
+export type ShareAnswer = ShareSlot | 'busy';
 
 export function makeEndpointShare(limit: number, patienceMs: number) {
   const endpoints = new Map<string, { started: Set<number>; waiters: (() => void)[] }>();
 
   function take(id: string, entry: { started: Set<number>; waiters: (() => void)[] }) {
     let mark = performance.now() + Math.random() / 1e6;
+    let released = false;
     entry.started.add(mark);
     return {
       /** The request itself starts now: its age is what says the endpoint is slow (not the database's). */
       sending() {
+        if (released) return;
         entry.started.delete(mark);
         mark = performance.now() + Math.random() / 1e6;
         entry.started.add(mark);
       },
+      /** Frees the slot (once: a second call does nothing). */
       release() {
+        if (released) return;
+        released = true;
         entry.started.delete(mark);
         const next = entry.waiters.shift();
         if (next) next();
