@@ -8,23 +8,55 @@ const SECRET_NAME =
 
 const REDACTED = '[redacted]';
 
+/** Field names seen and their verdict: the same few names come on every log line. */
+const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 4096;
+
 function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name.toLowerCase().replace(/[-_\s]/g, ''));
+  let secret = verdicts.get(name);
+  if (secret === undefined) {
+    secret = SECRET_NAME.test(name.toLowerCase().replace(/[-_\s]/g, ''));
+    // Bounded: names from payloads could be endless; past the bound they are judged each time.
+    if (verdicts.size < MAX_VERDICTS) verdicts.set(name, secret);
+  }
+  return secret;
 }
 
-/** A deep copy of `value` with every secret-named field replaced by [redacted]. */
+/**
+ * `value` with every secret-named field replaced by [redacted]: a copy of each object or array
+ * that changes, and the value itself where nothing does (every log line passes through here, and
+ * most have nothing to redact). Never modifies `value`.
+ */
 export function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Buffer.isBuffer(value)) return REDACTED;
-  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const redacted = redactSecrets(item, depth + 1);
+      if (redacted !== item) copy ??= value.slice(0, i);
+      copy?.push(redacted);
+    }
+    return copy ?? value;
+  }
   // Class instances (requests, errors) are left to their serializers.
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = isSecretName(key) ? REDACTED : redactSecrets(item, depth + 1);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let copy: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const item = record[key];
+    const redacted = isSecretName(key) ? REDACTED : redactSecrets(item, depth + 1);
+    if (redacted !== item && !copy) {
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j]!] = record[keys[j]!];
+    }
+    if (copy) copy[key] = redacted;
   }
-  return out;
+  return copy ?? value;
 }
 
 /** Path segments that are bearer secrets themselves: the connect session token. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { safeEqual } from '../crypto/constant-time.ts';
+import { makeSecretMatcher } from '../crypto/constant-time.ts';
 import { AppError } from '../errors.ts';
 import type { AuthFailureLimiter } from './auth-failure-limiter.ts';
 
@@ -14,8 +14,9 @@ export const API_KEY_SCHEME = 'apiKey';
 
 /**
  * Bearer API key on every route of the instance it is installed on (the /v1
- * scope). The comparison goes through safeEqual, so neither the key's
- * content nor its length leaks through response timing. The right key is
+ * scope). The comparison is constant-time (makeSecretMatcher: the key's digest
+ * taken once, each request's candidate hashed), so neither the key's content
+ * nor its length leaks through response timing. The right key is
  * checked first and always passes; only a missing or wrong one meets the
  * guard, which answers 429 once its address has failed too often.
  */
@@ -28,26 +29,33 @@ export function requireApiKey(app: FastifyInstance, apiKey: string, guard?: Auth
       errors: [...(route.schema?.errors ?? []), 'unauthorized', ...(guard ? ['rate_limited' as const] : [])],
     };
   });
-  app.addHook('onRequest', async (request) => {
+  const isApiKey = makeSecretMatcher(apiKey);
+  // A callback hook, not an async one: it runs on every request and spares a promise each.
+  app.addHook('onRequest', (request, _reply, done) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-    if (match && safeEqual(match[1]!.trim(), apiKey)) return;
-    const retryAfterSeconds = guard?.limiter.retryAfterSeconds(request.ip) ?? 0;
-    if (retryAfterSeconds > 0) {
-      guard?.onFailure?.('rate_limited');
-      throw new AppError(
-        'rate_limited',
-        'Too many failed authentications from this address; wait and retry.',
-        {
-          retryAfterSeconds,
-        },
-      );
-    }
-    guard?.limiter.recordFailure(request.ip);
-    guard?.onFailure?.('unauthorized');
-    if (!match) {
-      throw new AppError('unauthorized', 'Send the API key as "Authorization: Bearer <TETHER_API_KEY>".');
-    }
-    throw new AppError('unauthorized', 'The API key is not valid.');
+    if (match && isApiKey(match[1]!.trim())) return done();
+    done(refusal(request.ip, match !== null, guard));
   });
+}
+
+/** Why a request without the right key is refused: rate-limited, or unauthorized (and counted). */
+function refusal(ip: string, sentBearer: boolean, guard: AuthFailureGuard | undefined): AppError {
+  const retryAfterSeconds = guard?.limiter.retryAfterSeconds(ip) ?? 0;
+  if (retryAfterSeconds > 0) {
+    guard?.onFailure?.('rate_limited');
+    return new AppError(
+      'rate_limited',
+      'Too many failed authentications from this address; wait and retry.',
+      {
+        retryAfterSeconds,
+      },
+    );
+  }
+  guard?.limiter.recordFailure(ip);
+  guard?.onFailure?.('unauthorized');
+  if (!sentBearer) {
+    return new AppError('unauthorized', 'Send the API key as "Authorization: Bearer <TETHER_API_KEY>".');
+  }
+  return new AppError('unauthorized', 'The API key is not valid.');
 }
