@@ -138,8 +138,10 @@ function runChild(backend: Backend, sandboxUrl: string): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      // With the loader hook `tether serve` starts with (src/main.ts), so the RSS is a server's.
+      // With the flag and the loader hook `tether serve` starts with (bin/tether.js, src/main.ts),
+      // so the RSS is a server's.
       [
+        '--optimize-for-size',
         '--import',
         new URL('../src/package-scope-cache.ts', import.meta.url).href,
         new URL(import.meta.url).pathname,
