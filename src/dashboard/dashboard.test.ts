@@ -252,12 +252,19 @@ describe('dashboard event subscriptions', () => {
       await receiver.waitFor(1, 20_000);
       const { cookie, csrf } = await signIn(ADMIN_PASSWORD);
       expect((await get('/dashboard/subscriptions', cookie)).body).toContain(subscription.id);
-      const deliveries = await env.t.app.inject({
-        method: 'GET',
-        url: `/v1/event-subscriptions/${subscription.id}/deliveries`,
-        headers: env.t.auth,
-      });
-      const delivery = deliveries.json().items[0];
+      // The receiver has the request before tether records its answer: retrying in between is a
+      // 409 (an attempt in flight), so wait for the recorded success.
+      let delivery: { id: string; eventId: string; status: string } | undefined;
+      for (let i = 0; i < 100 && delivery?.status !== 'succeeded'; i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        const deliveries = await env.t.app.inject({
+          method: 'GET',
+          url: `/v1/event-subscriptions/${subscription.id}/deliveries`,
+          headers: env.t.auth,
+        });
+        delivery = deliveries.json().items[0];
+      }
+      if (!delivery) throw new Error('no delivery listed');
       const page = await get(`/dashboard/subscriptions/${subscription.id}`, cookie);
       expect(page.body).toContain(delivery.eventId);
       expect(page.body).not.toContain(subscription.secret);
