@@ -167,7 +167,8 @@ export async function startEventDelivery(
     }
   }
 
-  /** The slot is held from before the claim until the endpoint answers (not while recording it). */
+  /** The slot is held from before the claim until the endpoint answers with a success (not while
+   * recording it), or until a failure is recorded. */
   async function deliver(job: DeliverJob, slot?: ShareSlot): Promise<void> {
     const at = now();
     const input = {
@@ -211,10 +212,14 @@ export async function startEventDelivery(
     }
     slot?.sending();
     const answer = await attempt(claimed);
-    slot?.release();
+    const succeeded = answer.status !== null && answer.status >= 200 && answer.status < 300;
+    // A success frees the endpoint's slot at once; a failure keeps it until the breaker has
+    // counted it (deliverWithinShare releases it), or a dead endpoint would get more attempts out
+    // than its share before its breaker opens.
+    if (succeeded) slot?.release();
     metrics.attemptSeconds.observe(answer.latencyMs / 1000);
     const done = now();
-    if (answer.status !== null && answer.status >= 200 && answer.status < 300) {
+    if (succeeded) {
       await recordSuccess({ deliveryId: claimed.id, token: input.token, now: done, answer });
       metrics.deliveries.inc({ outcome: 'succeeded' });
       return;
