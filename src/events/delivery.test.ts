@@ -4,9 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EventReceiver, startEventReceiver } from '../../test/harness/event-receiver.ts';
 import { startTestTether, type TestTether } from '../../test/harness/tether.ts';
 import { rowsOf } from '../db/client.ts';
-import { recordPayment } from '../webhooks/effects/payment-store.ts';
-import { emitEvent } from './emit.ts';
+import { stripeSignatureHeader } from '../sandbox/webhooks/stripe.ts';
+import { makeStripeEvent } from '../sandbox/webhooks/stripe-events.ts';
+import { emitEvent, emitEvents } from './emit.ts';
 
+const STRIPE_SECRET = 'whsec_delivery_test';
 const FAST_SCHEDULE = [0, 150, 150, 150, 150, 150, 150, 150];
 const DAY = 24 * 3_600_000;
 const BREAKER = { threshold: 12, openMs: 1_000, maxOpenMs: 1_000 };
@@ -286,43 +288,82 @@ describe('event delivery to the host app', () => {
     );
   });
 
-  it('announces a payment change in its transaction, and nothing for one that rolled back', async () => {
+  it('announces a payment a verified webhook moved, once, and nothing for a duplicate or stale one', async () => {
     const r = await receiver();
     await subscribe(r.url, ['payment.updated']);
-    const evidence = {
-      provider: 'stripe' as const,
-      integrationKey: 'stripe',
-      objectId: 'pi_rolled_back',
-      status: 'succeeded' as const,
-      amount: 500,
-      currency: 'eur',
-      eventId: 'evt_1',
+    const created = await api('POST', '/v1/integrations', {
+      key: 'stripe-events',
+      provider: 'stripe',
+      webhookSecrets: [STRIPE_SECRET],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const post = (event: object) => {
+      const body = JSON.stringify(event);
+      return tether.app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe-events',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripeSignatureHeader(body, STRIPE_SECRET, Math.floor(Date.now() / 1000)),
+        },
+        payload: body,
+      });
     };
-    await expect(
-      tether.database.db.transaction(async (tx) => {
-        await recordPayment(tx, evidence);
-        throw new Error('the rest of the change failed');
-      }),
-    ).rejects.toThrow('the rest of the change failed');
-    await sleep(500);
-    expect(r.received).toHaveLength(0);
-    const [count] = rowsOf<{ n: number }>(
-      await tether.database.db.execute(
-        sql`select count(*)::int as n from outbound_events where data->>'paymentId' = 'pi_rolled_back'`,
-      ),
-    );
-    expect(count!.n).toBe(0);
-
-    await tether.database.db.transaction((tx) => recordPayment(tx, { ...evidence, objectId: 'pi_kept' }));
+    const succeeded = makeStripeEvent('payment_intent.succeeded', { object: { id: 'pi_announced' } });
+    expect((await post(succeeded)).statusCode).toBe(200);
     const [got] = await r.waitFor(1);
     expect(JSON.parse(got!.body)).toMatchObject({
       type: 'payment.updated',
-      data: { paymentId: 'pi_kept', status: 'succeeded', provider: 'stripe' },
+      data: {
+        paymentId: 'pi_announced',
+        status: 'succeeded',
+        provider: 'stripe',
+        sourceEventId: succeeded.id,
+      },
     });
-    // The same evidence again changes nothing, so announces nothing.
-    await tether.database.db.transaction((tx) => recordPayment(tx, { ...evidence, objectId: 'pi_kept' }));
+    // The same delivery again (a duplicate), and another event with the same status (stale):
+    // neither moves the payment, so neither announces anything.
+    expect((await post(succeeded)).statusCode).toBe(200);
+    const again = makeStripeEvent('payment_intent.succeeded', { object: { id: 'pi_announced' } });
+    expect((await post(again)).statusCode).toBe(200);
+    await until(
+      async () =>
+        rowsOf<{ n: number }>(
+          await tether.database.db.execute(
+            sql`select count(*)::int as n from webhook_events where event_id = ${again.id} and status = 'processed'`,
+          ),
+        )[0]!.n,
+      (n) => n === 1,
+    );
     await sleep(500);
     expect(r.received).toHaveLength(1);
+  });
+
+  it('writes several events in one statement, each fanned out to the subscriptions that want it', async () => {
+    const all = await receiver();
+    const payments = await receiver();
+    await subscribe(all.url);
+    await subscribe(payments.url, ['payment.updated']);
+    const ids = await tether.database.db.transaction((tx) =>
+      emitEvents(tx, [
+        { type: 'sync.completed', data: { n: 1 } },
+        { type: 'payment.updated', data: { n: 2 } },
+        { type: 'sync.failed', data: { n: 3 } },
+      ]),
+    );
+    expect(new Set(ids).size).toBe(3);
+    await all.waitFor(3);
+    await payments.waitFor(1);
+    const seen = (r: EventReceiver) =>
+      r.received.map((m) => JSON.parse(m.body) as { id: string; type: string; data: { n: number } });
+    expect(seen(all).sort((a, b) => a.data.n - b.data.n)).toEqual([
+      expect.objectContaining({ id: ids[0], type: 'sync.completed', data: { n: 1 } }),
+      expect.objectContaining({ id: ids[1], type: 'payment.updated', data: { n: 2 } }),
+      expect.objectContaining({ id: ids[2], type: 'sync.failed', data: { n: 3 } }),
+    ]);
+    expect(seen(payments)).toEqual([expect.objectContaining({ id: ids[1], type: 'payment.updated' })]);
+    // Nothing to write is no statement and no event.
+    expect(await tether.database.db.transaction((tx) => emitEvents(tx, []))).toEqual([]);
   });
 
   it('keeps delivering to a healthy endpoint while another hangs until the timeout', async () => {

@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.ts';
 import type { ConnectionStatus } from '../db/schema.ts';
 import { encodeRecordsCursor } from '../syncs/records-cursor.ts';
-import { emitEvent } from './emit.ts';
+import { emitEvent, type OutboundEvent } from './emit.ts';
 
 /**
  * The events of each kind of state, built from the row the change wrote, so each place a state
@@ -46,20 +46,18 @@ export function emitConnectionEvent(
   });
 }
 
-export function emitPaymentUpdated(
-  tx: Db,
-  payment: {
-    provider: string;
-    integrationKey: string;
-    objectId: string;
-    status: string;
-    statusRank: number;
-    disputeStatus: string | null;
-    refundedAmount: number | string | null;
-    sourceEventId: string;
-  },
-): Promise<string> {
-  return emitEvent(tx, {
+/** A payment's change, as its effect returns it (the webhook worker writes it with the batch). */
+export function paymentUpdatedEvent(payment: {
+  provider: string;
+  integrationKey: string;
+  objectId: string;
+  status: string;
+  statusRank: number;
+  disputeStatus: string | null;
+  refundedAmount: number | string | null;
+  sourceEventId: string;
+}): OutboundEvent {
+  return {
     type: 'payment.updated',
     data: {
       provider: payment.provider,
@@ -72,21 +70,19 @@ export function emitPaymentUpdated(
       // Forward-only: a higher (statusRank, refundedAmount) is newer.
       version: { statusRank: payment.statusRank, refundedAmount: Number(payment.refundedAmount ?? 0) },
     },
-  });
+  };
 }
 
-export function emitSignatureRequestUpdated(
-  tx: Db,
-  envelope: {
-    envelopeId: string;
-    integrationKey: string;
-    accountId: string | null;
-    status: string;
-    statusRank: number;
-    statusChangedAt: Date;
-  },
-): Promise<string> {
-  return emitEvent(tx, {
+/** An envelope's change, as its effect returns it (the webhook worker writes it with the batch). */
+export function signatureRequestUpdatedEvent(envelope: {
+  envelopeId: string;
+  integrationKey: string;
+  accountId: string | null;
+  status: string;
+  statusRank: number;
+  statusChangedAt: Date;
+}): OutboundEvent {
+  return {
     type: 'signature_request.updated',
     data: {
       envelopeId: envelope.envelopeId,
@@ -96,7 +92,7 @@ export function emitSignatureRequestUpdated(
       statusChangedAt: envelope.statusChangedAt.toISOString(),
       version: envelope.statusRank,
     },
-  });
+  };
 }
 
 export function emitSyncFinished(

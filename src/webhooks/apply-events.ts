@@ -1,4 +1,5 @@
 import { type Db, runStatement, statement } from '../db/client.ts';
+import { emitEvents, type OutboundEvent } from '../events/emit.ts';
 import type { PgBoss } from '../jobs/boss.ts';
 import { applyWebhookEvent } from './effects/index.ts';
 import { canMove, EVENT_MOVES } from './event-status.ts';
@@ -35,7 +36,8 @@ export async function claimEvents(db: Db, ids: readonly string[]): Promise<Claim
 }
 
 /**
- * Applies the events, sends their follow-ups and marks them processed, all in one transaction
+ * Applies the events, sends their follow-ups, writes their events to the host app and marks them
+ * processed, all in one transaction
  * that first locks the rows and skips any already processed; answers the ids applied.
  */
 export async function applyTogether(db: Db, boss: PgBoss, rows: readonly ClaimedRow[]): Promise<string[]> {
@@ -43,6 +45,7 @@ export async function applyTogether(db: Db, boss: PgBoss, rows: readonly Claimed
     const locked = await runStatement<{ id: string; status: string }>(tx, LOCK, [rows.map((row) => row.id)]);
     const open = new Set(locked.filter((row) => canMove(row.status, 'processed')).map((row) => row.id));
     const applied: string[] = [];
+    const events: OutboundEvent[] = [];
     for (const row of rows) {
       if (!open.has(row.id)) continue;
       const result = await applyWebhookEvent(tx, {
@@ -54,8 +57,10 @@ export async function applyTogether(db: Db, boss: PgBoss, rows: readonly Claimed
         payload: row.payload,
       });
       await sendFollowUps(boss, tx, result.followUps ?? []);
+      events.push(...(result.events ?? []));
       applied.push(row.id);
     }
+    await emitEvents(tx, events);
     if (applied.length > 0) await runStatement(tx, MARK_PROCESSED, [applied, EVENT_MOVES.processed]);
     return applied;
   });

@@ -87,6 +87,18 @@ describe('webhook process worker', () => {
       [objectIds],
     );
 
+  /** payment.updated events in the outbox, by payment. */
+  const announcedFor = async (objectIds: string[]) =>
+    Object.fromEntries(
+      (
+        await query<{ payment: string; n: number }>(
+          `select data->>'paymentId' as payment, count(*)::int as n from outbound_events
+           where type = 'payment.updated' and data->>'paymentId' = any($1::text[]) group by 1`,
+          [objectIds],
+        )
+      ).map((row) => [row.payment, row.n]),
+    );
+
   it('applies a batch together, and when one event fails only that one fails', async () => {
     // The background worker would race this test for the rows: hold it back meanwhile.
     holdWorker = true;
@@ -100,10 +112,20 @@ describe('webhook process worker', () => {
       (await paymentsOf(['pi_batch_a', 'pi_batch_b', 'pi_batch_bad'])).map((r) => r.provider_object_id),
     ).toEqual(['pi_batch_a', 'pi_batch_b']);
     expect(await statusOf(ids[1]!)).toEqual({ status: 'failed', attempts: 1 });
+    // Each applied payment announced once: the batch's events rolled back with it.
+    expect(await announcedFor(['pi_batch_a', 'pi_batch_b', 'pi_batch_bad'])).toEqual({
+      pi_batch_a: 1,
+      pi_batch_b: 1,
+    });
     // Again: the processed ones are skipped (not applied twice), the failed one now succeeds.
     const again = await processing.processEvents(ids);
     expect(ids.map((id) => again.get(id))).toEqual(['skipped', 'processed', 'skipped']);
     expect(await paymentsOf(['pi_batch_bad'])).toHaveLength(1);
+    expect(await announcedFor(['pi_batch_a', 'pi_batch_b', 'pi_batch_bad'])).toEqual({
+      pi_batch_a: 1,
+      pi_batch_b: 1,
+      pi_batch_bad: 1,
+    });
   });
 
   it('retries the job of a failed event with backoff until the event is processed', async () => {

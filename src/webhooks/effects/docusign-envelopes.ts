@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { signatureRequests } from '../../db/schema.ts';
-import { emitSignatureRequestUpdated } from '../../events/state-events.ts';
+import { signatureRequestUpdatedEvent } from '../../events/state-events.ts';
 import { type EffectResult, ignored, parsePayload, type WebhookEffectInput } from './types.ts';
 
 /**
@@ -104,7 +104,7 @@ export async function applyDocusignEvent(tx: Db, event: WebhookEffectInput): Pro
     .returning({ status: signatureRequests.status });
 
   if (row) {
-    await emitSignatureRequestUpdated(tx, {
+    const updated = signatureRequestUpdatedEvent({
       envelopeId,
       integrationKey: event.integrationKey,
       accountId: accountId ?? null,
@@ -112,7 +112,7 @@ export async function applyDocusignEvent(tx: Db, event: WebhookEffectInput): Pro
       statusRank: ENVELOPE_STATUS_RANK[status],
       statusChangedAt: changedAt,
     });
-    return { effect: 'applied', detail: `envelope ${envelopeId} is ${row.status}` };
+    return { effect: 'applied', detail: `envelope ${envelopeId} is ${row.status}`, events: [updated] };
   }
   const [current] = await tx
     .select({ status: signatureRequests.status })

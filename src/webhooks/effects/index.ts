@@ -9,7 +9,8 @@ import type { EffectResult, WebhookEffectInput } from './types.ts';
  * Contract with the worker, which calls applyWebhookEvent inside the transaction that marks the
  * inbox row processed:
  * - Every write goes through `tx`, so the effect and the `processed` mark commit together or not
- *   at all; follow-up jobs are enqueued by the worker in that same transaction.
+ *   at all; follow-up jobs and events to the host app (`followUps`, `events`) are written by the
+ *   worker in that same transaction.
  * - Idempotent and forward-only: each effect is one compare-and-set upsert on a status rank (or a
  *   history id); applying an event again, or an older one, changes nothing and answers `stale`.
  *   Concurrent workers applying different events to one record cannot regress it either: the

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { type Db, runStatement, statement } from '../../db/client.ts';
 import { payments } from '../../db/schema.ts';
-import { emitPaymentUpdated } from '../../events/state-events.ts';
+import { paymentUpdatedEvent } from '../../events/state-events.ts';
 import { makeId } from '../../ids.ts';
 import { DISPUTE_STATUS_RANK, type PaymentStatus, paymentStatusRank } from './payment-status.ts';
 import type { EffectResult } from './types.ts';
@@ -93,7 +93,7 @@ export async function recordPayment(tx: Db, evidence: PaymentEvidence): Promise<
   const name = `${evidence.provider} payment ${evidence.objectId}`;
   const [row] = rows;
   if (row) {
-    await emitPaymentUpdated(tx, {
+    const updated = paymentUpdatedEvent({
       provider: evidence.provider,
       integrationKey: evidence.integrationKey,
       objectId: evidence.objectId,
@@ -104,7 +104,7 @@ export async function recordPayment(tx: Db, evidence: PaymentEvidence): Promise<
       sourceEventId: evidence.eventId,
     });
     const dispute = row.dispute_status ? ` (dispute ${row.dispute_status})` : '';
-    return { effect: 'applied', detail: `${name} is ${row.status}${dispute}` };
+    return { effect: 'applied', detail: `${name} is ${row.status}${dispute}`, events: [updated] };
   }
   const [current] = await tx
     .select({ status: payments.status })

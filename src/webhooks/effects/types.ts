@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
+import type { OutboundEvent } from '../../events/emit.ts';
 import type { WebhookSource } from '../verifiers/types.ts';
 
 /** One verified inbox event, as the worker hands it over (payload = what the verifier accepted). */
@@ -36,6 +37,11 @@ export interface EffectResult {
   effect: EffectOutcome;
   detail?: string;
   followUps?: FollowUp[];
+  /**
+   * Events to the host app about the change: the worker writes them to the outbox in the same
+   * transaction, one statement for the whole batch (events/emit.ts).
+   */
+  events?: OutboundEvent[];
 }
 
 /** A source's effects: `tx` is the worker's transaction; every write goes through it. */
