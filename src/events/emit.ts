@@ -93,8 +93,8 @@ export async function emitEvent(tx: Db, event: OutboundEvent): Promise<string> {
 }
 
 /**
- * Writes several events in `tx` in one statement (one round trip however many there are, which
- * keeps a batch of webhook effects as fast as it was without events); answers their ids in order.
+ * Writes several events in `tx` in one statement (one round trip however many there are: a batch
+ * of webhook effects pays one statement for its events, not one each); answers their ids in order.
  */
 export async function emitEvents(tx: Db, events: readonly OutboundEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
