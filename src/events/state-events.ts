@@ -5,7 +5,9 @@ import { emitEvent, type OutboundEvent } from './emit.ts';
 
 /**
  * The events of each kind of state, built from the row the change wrote, so each place a state
- * changes makes one call inside its transaction. `version` is the state's own clock (the row's
+ * changes makes one call inside its transaction: `emit…` writes the event there and then; a webhook
+ * effect returns its `…Event` instead, which the worker writes with its batch's (apply-events.ts).
+ * `version` is the state's own clock (the row's
  * updated time, a status rank, a finish time): a consumer keeps the newest it has seen.
  */
 

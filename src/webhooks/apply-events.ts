@@ -36,9 +36,9 @@ export async function claimEvents(db: Db, ids: readonly string[]): Promise<Claim
 }
 
 /**
- * Applies the events, sends their follow-ups, writes their events to the host app and marks them
- * processed, all in one transaction
- * that first locks the rows and skips any already processed; answers the ids applied.
+ * Applies the events, sends their follow-ups, writes their events to the host app (one statement
+ * for the batch) and marks them processed, all in one transaction that first locks the rows and
+ * skips any already processed; answers the ids applied.
  */
 export async function applyTogether(db: Db, boss: PgBoss, rows: readonly ClaimedRow[]): Promise<string[]> {
   return db.transaction(async (tx) => {

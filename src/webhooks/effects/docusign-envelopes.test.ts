@@ -43,9 +43,23 @@ describe('DocuSign Connect events on signature requests', () => {
     const e = envelope();
     await t.apply(e.event('envelope-sent'));
     const completed = e.event('envelope-completed');
-    expect((await t.apply(completed)).effect).toBe('applied');
+    const applied = await t.apply(completed);
+    expect(applied.effect).toBe('applied');
+    // The change returns its event for the worker to write with the batch; a stale one none.
+    expect(applied.events).toEqual([
+      {
+        type: 'signature_request.updated',
+        data: expect.objectContaining({
+          envelopeId: e.envelopeId,
+          status: 'completed',
+          accountId: 'acct-1',
+          version: 4,
+        }),
+      },
+    ]);
     const late = await t.apply(e.event('envelope-sent'));
     expect(late).toMatchObject({ effect: 'stale' });
+    expect(late.events).toBeUndefined();
     expect(await e.row()).toMatchObject({
       status: 'completed',
       statusRank: 4,
