@@ -5,7 +5,13 @@ import type { Db } from '../db/client.ts';
 import { jobsIn, type PgBoss } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import { makeCoalescer } from './coalesce.ts';
-import { DELIVER_QUEUE, type DeliverJob, deliverJobOptions } from './deliver-queue.ts';
+import {
+  attemptsOf,
+  DELIVER_QUEUE,
+  type DeliverJob,
+  type DeliveryQueueJob,
+  deliverJobOptions,
+} from './deliver-queue.ts';
 import {
   type BreakerSettings,
   type ClaimedDelivery,
@@ -32,8 +38,9 @@ import { openSecrets, type SubscriptionSecrets, signingSecrets } from './subscri
 import type { UrlPolicy } from './url-guard.ts';
 
 /**
- * The delivery worker: one pg-boss job per attempt (`events.deliver`, data {deliveryId, attempt}).
- * A job claims its attempt (delivery-store.ts), sends it, and records the answer; a failed attempt
+ * The delivery worker runs the jobs of `events.deliver` (deliver-queue.ts): an event's first
+ * attempts, or one attempt of one delivery. Each attempt is claimed (delivery-store.ts), sent, and
+ * its answer recorded, concurrently with the job's other attempts; a failed attempt
  * queues the next one with `startAfter` in the same transaction as the failure, so a retry is
  * never lost between the two.
  *
@@ -283,7 +290,7 @@ export async function startEventDelivery(
 
   // `concurrency` workers, each delivering a batch of jobs concurrently and fetching again at once
   // while batches come back full; new jobs wake the workers of every process (pg-boss's NOTIFY).
-  await boss.work<DeliverJob>(
+  await boss.work<DeliveryQueueJob>(
     DELIVER_QUEUE,
     {
       pollingIntervalSeconds: options.pollingIntervalSeconds,
@@ -298,14 +305,19 @@ export async function startEventDelivery(
     async (jobs) =>
       Promise.all(
         jobs.map(async (job) => {
-          try {
-            await deliverWithinShare(job.data, job.groupId);
-            return { id: job.id, status: 'completed' as const };
-          } catch (error) {
-            // The database failed us mid-way: pg-boss retries the job; its claim guards the attempt.
-            logger.error({ err: error, deliveryId: job.data.deliveryId }, 'event delivery job failed');
-            return { id: job.id, status: 'failed' as const };
-          }
+          const attempts = attemptsOf(job.data, job.groupId);
+          const outcomes = await Promise.allSettled(
+            attempts.map(({ job: attempt, subscriptionId }) => deliverWithinShare(attempt, subscriptionId)),
+          );
+          const failed = outcomes.flatMap((outcome, i) =>
+            outcome.status === 'rejected' ? [{ error: outcome.reason, attempt: attempts[i]!.job }] : [],
+          );
+          if (failed.length === 0) return { id: job.id, status: 'completed' as const };
+          // The database failed us mid-way: pg-boss retries the job; each claim guards its attempt,
+          // so the attempts already made are not made again.
+          for (const { error, attempt } of failed)
+            logger.error({ err: error, deliveryId: attempt.deliveryId }, 'event delivery job failed');
+          return { id: job.id, status: 'failed' as const };
         }),
       ),
   );

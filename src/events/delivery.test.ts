@@ -366,6 +366,108 @@ describe('event delivery to the host app', () => {
     expect(await tether.database.db.transaction((tx) => emitEvents(tx, []))).toEqual([]);
   });
 
+  /** The first-attempts jobs queued with an event: how many deliveries each carries. */
+  async function firstAttemptJobsOf(eventId: string) {
+    return rowsOf<{ id: string; data: { deliveries: { deliveryId: string; subscriptionId: string }[] } }>(
+      await tether.database.db.execute(sql`
+        select j.id, j.data from pgboss.job j
+        where j.name = 'events.deliver' and j.data ? 'deliveries'
+          and j.data->'deliveries'->0->>'deliveryId' in (select id from event_deliveries where event_id = ${eventId})`),
+    );
+  }
+
+  it("queues an event's first attempts as one job, however many subscriptions it fans out to (32 to a job)", async () => {
+    const r = await receiver();
+    const subs = [];
+    for (let i = 0; i < 33; i++) subs.push(await subscribe(`${r.url}?sub=${i}`));
+    const eventId = await emit({ wide: true });
+    const jobs = await firstAttemptJobsOf(eventId);
+    expect(jobs.map((job) => job.data.deliveries.length).sort((a, b) => a - b)).toEqual([1, 32]);
+    const named = jobs.flatMap((job) => job.data.deliveries.map((d) => d.subscriptionId));
+    expect(new Set(named)).toEqual(new Set(subs.map((sub) => sub.id)));
+    // No job per delivery besides them.
+    const perDelivery = rowsOf<{ n: number }>(
+      await tether.database.db.execute(sql`
+        select count(*)::int as n from pgboss.job
+        where name = 'events.deliver' and data->>'deliveryId' in (select id from event_deliveries where event_id = ${eventId})`),
+    );
+    expect(perDelivery[0]!.n).toBe(0);
+    await r.waitFor(33);
+    await sleep(300);
+    // Each subscription once, all with the event's webhook-id.
+    expect(r.received.map((m) => m.path).sort()).toEqual(subs.map((_sub, i) => `/events?sub=${i}`).sort());
+    expect(new Set(r.received.map((m) => String(m.headers['webhook-id'])))).toEqual(new Set([eventId]));
+  });
+
+  it('sends nothing twice when a first-attempts job runs again (pg-boss retrying it)', async () => {
+    const ok = await receiver();
+    const flaky = await receiver();
+    flaky.respond = (_request, response, index) => {
+      response.statusCode = index === 0 ? 500 : 204;
+      response.end();
+      return undefined;
+    };
+    await subscribe(ok.url);
+    await subscribe(flaky.url);
+    const eventId = await emit({ again: true });
+    await ok.waitFor(1);
+    await flaky.waitFor(2); // attempt 1 failed, attempt 2 (its own job) succeeded
+    const [job] = await firstAttemptJobsOf(eventId);
+    const rerun = await tether.boss.send('events.deliver', job!.data);
+    await until(
+      async () =>
+        rowsOf<{ state: string }>(
+          await tether.database.db.execute(sql`select state from pgboss.job where id = ${rerun}`),
+        )[0]?.state,
+      (state) => state === 'completed',
+    );
+    await sleep(300);
+    expect(ok.received).toHaveLength(1);
+    expect(flaky.received).toHaveLength(2);
+  });
+
+  it('retries a first-attempts job the database failed mid-way, each delivery then sent once', async () => {
+    const a = await receiver();
+    const b = await receiver();
+    await subscribe(a.url);
+    const bSub = await subscribe(b.url);
+    // Every claim of b's deliveries fails (and with it the claim statement it shares), until lifted.
+    await tether.database.db.execute(
+      sql.raw(`create function refuse_claims() returns trigger language plpgsql as $$
+        begin raise exception 'claims refused by the test'; end $$`),
+    );
+    await tether.database.db.execute(
+      sql.raw(`create trigger refuse_claims before update on event_deliveries for each row
+        when (new.claim_token is not null and old.claim_token is null and new.subscription_id = '${bSub.id}')
+        execute function refuse_claims()`),
+    );
+    try {
+      const eventId = await emit({ blink: true });
+      await until(
+        async () => (await firstAttemptJobsOf(eventId))[0]?.id,
+        (id) => id !== undefined,
+      );
+      const [job] = await firstAttemptJobsOf(eventId);
+      await until(
+        async () =>
+          rowsOf<{ state: string; retry_count: number }>(
+            await tether.database.db.execute(
+              sql`select state, retry_count from pgboss.job where id = ${job!.id}`,
+            ),
+          )[0]!,
+        (row) => row.retry_count >= 1 || row.state === 'retry',
+      );
+    } finally {
+      await tether.database.db.execute(sql.raw('drop trigger refuse_claims on event_deliveries'));
+      await tether.database.db.execute(sql.raw('drop function refuse_claims()'));
+    }
+    await b.waitFor(1, 15_000);
+    await a.waitFor(1);
+    await sleep(300);
+    expect(a.received).toHaveLength(1);
+    expect(b.received).toHaveLength(1);
+  });
+
   it('keeps delivering to a healthy endpoint while another hangs until the timeout', async () => {
     const slow = await receiver();
     slow.respond = () => 'hang';

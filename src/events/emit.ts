@@ -1,6 +1,7 @@
 import { type Db, runStatement, type Statement, statement } from '../db/client.ts';
 import { makeId } from '../ids.ts';
 import type { PgBoss } from '../jobs/boss.ts';
+import { FIRST_ATTEMPTS_PER_JOB } from './deliver-queue.ts';
 import type { EventType } from './event-types.ts';
 
 /**
@@ -10,7 +11,9 @@ import type { EventType } from './event-types.ts';
  *
  *   1. stores the event (outbound_events),
  *   2. fans it out: one `pending` delivery per enabled subscription that wants its type,
- *   3. queues attempt 1 of each delivery on pg-boss (`events.deliver`, grouped by subscription).
+ *   3. queues attempt 1 of its deliveries on pg-boss (`events.deliver`): one job per event (up to
+ *      FIRST_ATTEMPTS_PER_JOB deliveries), not one per delivery. pg-boss writes a job row three
+ *      times (insert, fetch, completion): per delivery, that was half of the database's work.
  *
  * So the change, its event, its deliveries and their jobs commit or roll back together: no change
  * without its event, no event for a change that rolled back, and a process killed after the commit
@@ -41,7 +44,7 @@ const STORE_AND_FAN_OUT = `
     select 'evd_' || replace(gen_random_uuid()::text, '-', ''), e.id, s.id, e.type, 'pending',
       e.occurred_at, e.occurred_at, e.occurred_at
     from event e join event_subscriptions s on s.enabled and (s.events ? e.type or s.events ? '*')
-    returning id, subscription_id
+    returning id, event_id, subscription_id
   )`;
 
 const WITHOUT_JOBS = statement(`${STORE_AND_FAN_OUT} select count(*)::int as deliveries from fanned`);
@@ -71,10 +74,17 @@ export async function captureDeliveryJobInsert(boss: PgBoss, queue: string): Pro
   if ((call.text.match(/\$\d+/g) ?? []).join() !== '$1') return false;
   const jobs: unknown = JSON.parse(call.values[0]);
   if (!Array.isArray(jobs) || jobs.length !== 1 || (jobs[0] as { id?: unknown })?.id != null) return false;
-  // `$5` is pg-boss's payload for one job; each delivery's job is it plus its data and group.
-  const jobList = `(select coalesce(jsonb_agg($5::jsonb || jsonb_build_object(
-      'data', jsonb_build_object('deliveryId', id, 'attempt', 1), 'groupId', subscription_id)), '[]'::jsonb)
-    from fanned)`;
+  // `$5` is pg-boss's payload for one job; each event's first-attempts job (deliver-queue.ts) is it
+  // plus the event's deliveries, FIRST_ATTEMPTS_PER_JOB to a job.
+  const jobList = `(select coalesce(jsonb_agg($5::jsonb || jsonb_build_object('data', jsonb_build_object(
+      'deliveries', chunk.deliveries))), '[]'::jsonb)
+    from (
+      select jsonb_agg(jsonb_build_object('deliveryId', id, 'subscriptionId', subscription_id)) as deliveries
+      from (select id, event_id, subscription_id,
+          (row_number() over (partition by event_id order by id) - 1) / ${FIRST_ATTEMPTS_PER_JOB} as part
+        from fanned) numbered
+      group by event_id, part
+    ) chunk)`;
   const text = call.text.replace('$1', () => jobList);
   const combined = /^\s*with\s/i.test(text)
     ? `${STORE_AND_FAN_OUT},${text.replace(/^\s*with\s/i, ' ')}`

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /** One request an event endpoint received. */
 export interface Received {
+  /** The path and query it was sent to. */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
@@ -58,6 +60,7 @@ export async function startEventReceiver(path = '/events'): Promise<EventReceive
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const entry: Received = {
+        path: request.url ?? '',
         headers: request.headers,
         body: Buffer.concat(chunks).toString(),
         at: Date.now(),
