@@ -13,7 +13,7 @@ import type { EventType } from './event-types.ts';
  *   2. fans it out: one `pending` delivery per enabled subscription that wants its type,
  *   3. queues attempt 1 of its deliveries on pg-boss (`events.deliver`): one job per event (up to
  *      FIRST_ATTEMPTS_PER_JOB deliveries), not one per delivery. pg-boss writes a job row three
- *      times (insert, fetch, completion): per delivery, that was half of the database's work.
+ *      times (insert, fetch, completion): a job per delivery was three of its six row writes.
  *
  * So the change, its event, its deliveries and their jobs commit or roll back together: no change
  * without its event, no event for a change that rolled back, and a process killed after the commit
