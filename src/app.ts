@@ -21,6 +21,7 @@ import { makeClientErrorHandler } from './http/client-errors.ts';
 import { installErrorHandling, renderFrameworkError } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { metricsRoute } from './http/metrics-route.ts';
+import { refuseNulInRequests } from './http/nul-refusal.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { recordRoutes } from './http/route-inventory.ts';
 import { capConnections, type ServerLimits, serverTimeoutOptions } from './http/server-limits.ts';
@@ -200,6 +201,7 @@ function makeServer(deps: AppDeps, accepting: () => boolean): FastifyInstance {
     reply.header('x-request-id', request.id);
     done();
   });
+  refuseNulInRequests(app);
   // The route's template, not its URL, so ids do not make a label value each; unmatched: 'unknown'.
   app.addHook('onResponse', (request, reply, done) => {
     deps.metrics.httpDuration.observe(

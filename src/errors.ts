@@ -138,6 +138,8 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Fastify's name for the status, so an error handler not tether's (the sandbox's) answers it too. */
+  readonly statusCode: number;
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly returnTo: string | undefined;
@@ -147,6 +149,7 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.code = code;
     this.status = options.status ?? statusOf(code);
+    this.statusCode = this.status;
     this.retryable = options.retryable ?? this.status >= 500;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.returnTo = options.returnTo;

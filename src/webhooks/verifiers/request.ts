@@ -1,3 +1,4 @@
+import { findNul } from '../../db/postgres-text.ts';
 import { type Rejection, reject, type WebhookRequest } from './types.ts';
 
 // Reading one delivery's headers and body the same way in every verifier.
@@ -54,18 +55,11 @@ export function jsonObject(
     const parsed: unknown = JSON.parse(text, reviver);
     if (!isRecord(parsed)) return undefined;
     // The escape is the only way JSON text can carry U+0000; most bodies skip the walk.
-    if (text.includes('\\u0000') && holdsNul(parsed)) return undefined;
+    if (text.includes('\\u0000') && findNul(parsed) !== undefined) return undefined;
     return parsed;
   } catch {
     return undefined;
   }
-}
-
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0');
-  if (typeof value !== 'object' || value === null) return false;
-  for (const [key, item] of Object.entries(value)) if (key.includes('\0') || holdsNul(item)) return true;
-  return false;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
