@@ -165,6 +165,30 @@ describe('event delivery to the host app', () => {
     );
   });
 
+  it('keeps the answer of an endpoint whose body holds NUL bytes, and sends it once', async () => {
+    // PostgreSQL text cannot hold U+0000: storing the body as it came would fail the attempt's
+    // record, and the delivery would be sent again and again.
+    const r = await receiver();
+    r.respond = (_request, response, index) => {
+      response.statusCode = index === 0 ? 500 : 200;
+      response.end(Buffer.from([0x6f, 0x00, 0x6b, 0xff]));
+    };
+    const sub = await subscribe(r.url);
+    await emit();
+    await r.waitFor(2);
+    const delivery = await until(
+      async () => (await api('GET', `/v1/event-subscriptions/${sub.id}/deliveries`)).json().items[0],
+      (d) => d?.status === 'succeeded',
+    );
+    expect(delivery).toMatchObject({
+      attempts: 2,
+      lastResponseStatus: 200,
+      lastResponseBody: 'o\uFFFDk\uFFFD',
+    });
+    await sleep(800);
+    expect(r.received).toHaveLength(2);
+  });
+
   it('gives up after the last attempt, then sends again on a manual retry and on recover', async () => {
     const r = await receiver();
     let healthy = false;

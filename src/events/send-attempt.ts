@@ -20,6 +20,14 @@ export interface AttemptAnswer {
 
 export const BODY_KEPT_BYTES = 1024;
 
+/**
+ * The first KiB of an answer as text the database can store: PostgreSQL text cannot hold U+0000,
+ * so a NUL byte (like any byte that is not UTF-8) becomes U+FFFD rather than failing the record.
+ */
+function keptText(body: Buffer): string {
+  return body.subarray(0, BODY_KEPT_BYTES).toString('utf8').replaceAll('\0', '\uFFFD');
+}
+
 // Keep-alive: a busy endpoint takes many deliveries a second, each on a socket already open (its
 // address was checked when it connected).
 const agents = {
@@ -74,7 +82,7 @@ export function sendAttempt(
           finish(
             {
               status: response.statusCode ?? null,
-              body: Buffer.concat(chunks).subarray(0, BODY_KEPT_BYTES).toString('utf8'),
+              body: keptText(Buffer.concat(chunks)),
               error: null,
             },
             keepSocket,
