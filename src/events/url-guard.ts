@@ -23,19 +23,28 @@ for (const [net, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const)
   NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // ::/96 holds :: and ::1, and the deprecated IPv4-compatible form (::127.0.0.1).
+  ['::', 96],
+  ['::ffff:0:0:0', 96], // IPv4-translated (not ::ffff:0:0/96, the IPv4-mapped range)
+  ['64:ff9b::', 96], // NAT64: reaches the IPv4 address it embeds
+  ['100::', 64], // discard-only
+  ['2001::', 32], // Teredo: tunnels to the IPv4 address it embeds
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4: likewise
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8],
-  ['64:ff9b::', 96],
 ] as const)
   NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
 
