@@ -4,7 +4,8 @@ import { type Db, rowsOf, runStatement, statement } from '../db/client.ts';
 /**
  * A delivery's state machine (event_deliveries.status, with its claim):
  *
- *   pending, unclaimed ──claim(attempt n)──▶ pending, claimed (attempts = n, token, claimed_until)
+ *   pending, unclaimed ──claim(attempt n)──▶ pending, claimed (attempts = n, token, claimed_until;
+ *                                            next_attempt_at kept, so the claim is a HOT update)
  *   pending, claimed   ──2xx──────────────▶ succeeded
  *   pending, claimed   ──failure, n < 8───▶ pending, unclaimed (next_attempt_at, job for n + 1 queued)
  *   pending, claimed   ──failure, n = 8───▶ failed
@@ -53,7 +54,7 @@ export interface ClaimInput {
 const CLAIM = statement(`
   update event_deliveries d
   set attempts = j.attempt, claim_token = j.token, claimed_until = j.until, last_attempt_at = j.now,
-    next_attempt_at = null, updated_at = j.now
+    updated_at = j.now
   from unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::boolean[])
       as j(id, attempt, token, until, now, probe),
     event_subscriptions s, outbound_events e

@@ -62,7 +62,8 @@ export function toDeliveryView(row: EventDeliveryRow): z.infer<typeof DeliveryVi
     eventType: row.eventType,
     status: row.status,
     attempts: row.attempts,
-    nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
+    // An attempt in flight keeps the time it was due (its claim leaves the column alone): no next one yet.
+    nextAttemptAt: row.claimToken === null ? (row.nextAttemptAt?.toISOString() ?? null) : null,
     lastAttemptAt: row.lastAttemptAt?.toISOString() ?? null,
     lastResponseStatus: row.lastResponseStatus,
     lastLatencyMs: row.lastLatencyMs,
