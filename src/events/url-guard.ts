@@ -40,7 +40,7 @@ for (const [net, prefix] of [
   ['100::', 64], // discard-only
   ['2001::', 32], // Teredo: tunnels to the IPv4 address it embeds
   ['2001:db8::', 32], // documentation
-  ['2002::', 16], // 6to4: likewise
+  ['2002::', 16], // 6to4: reaches the IPv4 address it embeds too
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10], // site-local (deprecated)
