@@ -189,6 +189,17 @@ describe('event delivery to the host app', () => {
     expect(r.received).toHaveLength(2);
   });
 
+  it('shows no next attempt while an attempt is in flight', async () => {
+    // The claim keeps next_attempt_at (a HOT update); the view must not offer that past time.
+    const r = await receiver();
+    r.respond = () => 'hang';
+    const sub = await subscribe(r.url);
+    await emit();
+    await r.waitFor(1);
+    const [delivery] = (await api('GET', `/v1/event-subscriptions/${sub.id}/deliveries`)).json().items;
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: null });
+  });
+
   it('gives up after the last attempt, then sends again on a manual retry and on recover', async () => {
     const r = await receiver();
     let healthy = false;
